@@ -1,0 +1,17 @@
+package builtin
+
+import (
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/kapi-dev/kapi/registry"
+)
+
+func endpointSliceStrategy() registry.Strategy {
+	return typed[*discoveryv1.EndpointSlice]{
+		namespaced: true,
+		// An EndpointSlice has no spec: any change but metadata bumps its generation.
+		generation: func(s *discoveryv1.EndpointSlice) interface{} {
+			return []interface{}{s.AddressType, s.Endpoints, s.Ports}
+		},
+	}
+}
