@@ -1,0 +1,31 @@
+# kapi's two everyday commands are `make run` and `make test`.
+
+GO        ?= go
+BIN       := _output/bin/apiserver
+DATA_DIR  ?= .kapi-data
+RUN_ARGS  ?=
+
+.PHONY: build run test bench clean
+
+# build compiles the server binary.
+build:
+	$(GO) build -o $(BIN) ./cmd/apiserver
+
+# run starts a development server: embedded etcd and dev certificates under $(DATA_DIR), and an
+# admin kubeconfig at $(DATA_DIR)/admin.kubeconfig (the server prints how to use it).
+run: build
+	./$(BIN) --data-dir $(DATA_DIR) $(RUN_ARGS)
+
+# test runs every package's tests, the e2e suite included (it builds the binary itself and drives
+# it with kubectl and client-go).
+test:
+	$(GO) test -timeout 40m ./...
+
+# bench runs the Go benchmarks next to the code, then the end-to-end load benchmark against the
+# real binary.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 40m ./...
+	$(GO) run ./e2e/loadbench
+
+clean:
+	rm -rf _output $(DATA_DIR)
