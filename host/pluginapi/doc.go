@@ -1,0 +1,15 @@
+// Package pluginapi is what the Wasm and process plugin runtimes share: the plugin manifest and
+// its strict decoding, the failure policy that turns a failed call into the neutral or the failing
+// answer, the host services (abi.Host) that enforce a manifest's capabilities, and the per-plugin
+// metrics.
+//
+// It imports abi and third-party libraries only; it must not import the runtimes (host/wasm, the
+// process runtime) nor the server's chain, which import it.
+//
+// # Rationale
+//
+// Why one failure-policy wrapper and not one per runtime? A trap, a timeout, a dead process and a
+// plugin's own error must all end the same way for the same manifest; keeping the policy (and the
+// metrics that count it) outside the runtimes makes that true by construction, and lets a runtime
+// report failures as a *CallError with a reason and nothing more.
+package pluginapi
