@@ -2,25 +2,26 @@ package builtin
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/duration"
 )
 
-// Column descriptions kubectl shows with --show-kind; kube takes them from the API docs.
-const (
-	nameDescription = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
-	ageDescription  = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+// nameColumn and ageColumn open and close most tables; kube takes descriptions from the API docs.
+var (
+	nameColumn = metav1.TableColumnDefinition{Name: "Name", Type: "string", Format: "name", Description: metav1.ObjectMeta{}.SwaggerDoc()["name"]}
+	ageColumn  = metav1.TableColumnDefinition{Name: "Age", Type: "string", Description: metav1.ObjectMeta{}.SwaggerDoc()["creationTimestamp"]}
 )
 
-// nameColumn and ageColumn open and close most tables.
-var (
-	nameColumn = metav1.TableColumnDefinition{Name: "Name", Type: "string", Format: "name", Description: nameDescription}
-	ageColumn  = metav1.TableColumnDefinition{Name: "Age", Type: "string", Description: ageDescription}
-)
+// column builds a column definition; priority 1 marks a -o wide column.
+func column(name, typ, description string, priority int32) metav1.TableColumnDefinition {
+	return metav1.TableColumnDefinition{Name: name, Type: typ, Description: description, Priority: priority}
+}
 
 // tableFor returns the table columns and row function of one resource: kubectl's printers, or
 // NAME and AGE for resources kube prints with its default printer.
@@ -39,6 +40,51 @@ type printer struct {
 
 // printers holds the resources that kube prints with their own columns.
 var printers = map[schema.GroupVersionResource]printer{}
+
+// register adds a resource's printer; printer files call it from init, one per file subject.
+func register(r schema.GroupVersionResource, columns func() []metav1.TableColumnDefinition, row func(runtime.Object) ([]interface{}, error)) {
+	printers[r] = printer{columns: columns, row: row}
+}
+
+// typedRow adapts a row function of one Go type to runtime.Object.
+func typedRow[T runtime.Object](f func(T) []interface{}) func(runtime.Object) ([]interface{}, error) {
+	return func(obj runtime.Object) ([]interface{}, error) {
+		o, ok := obj.(T)
+		if !ok {
+			return nil, fmt.Errorf("table row: %w", errUnexpectedType(obj))
+		}
+		return f(o), nil
+	}
+}
+
+// orNone is kubectl's placeholder for an empty cell.
+func orNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}
+
+// podTemplateCells are the CONTAINERS and IMAGES cells of a workload's wide output.
+func podTemplateCells(spec corev1.PodSpec) (containers, images string) {
+	names := make([]string, 0, len(spec.Containers))
+	imgs := make([]string, 0, len(spec.Containers))
+	for _, c := range spec.Containers {
+		names = append(names, c.Name)
+		imgs = append(imgs, c.Image)
+	}
+	return strings.Join(names, ","), strings.Join(imgs, ",")
+}
+
+
+// templateColumns are the CONTAINERS, IMAGES and SELECTOR wide columns of workloads.
+func templateColumns(selectorDoc string) []metav1.TableColumnDefinition {
+	return []metav1.TableColumnDefinition{
+		column("Containers", "string", "Names of each container in the template.", 1),
+		column("Images", "string", "Images referenced by each container in the template.", 1),
+		column("Selector", "string", selectorDoc, 1),
+	}
+}
 
 // defaultRow is NAME and AGE.
 func defaultRow(obj runtime.Object) ([]interface{}, error) {
