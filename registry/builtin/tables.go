@@ -76,7 +76,6 @@ func podTemplateCells(spec corev1.PodSpec) (containers, images string) {
 	return strings.Join(names, ","), strings.Join(imgs, ",")
 }
 
-
 // templateColumns are the CONTAINERS, IMAGES and SELECTOR wide columns of workloads.
 func templateColumns(selectorDoc string) []metav1.TableColumnDefinition {
 	return []metav1.TableColumnDefinition{
