@@ -232,3 +232,6 @@ const kubeconfigEnv = "KAPI_E2E_KUBECONFIG"
 
 // ExternalKubeconfig returns the kubeconfig named by KAPI_E2E_KUBECONFIG, if any.
 func ExternalKubeconfig() string { return os.Getenv(kubeconfigEnv) }
+
+// PID is the server process's ID.
+func (s *Server) PID() int { return s.cmd.Process.Pid }

@@ -1,0 +1,401 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/kapi-dev/kapi/e2e"
+)
+
+// bench holds the clients of one run: client-go against the apiserver, clientv3 against etcd.
+type bench struct {
+	p      params
+	srv    *e2e.Server
+	config *rest.Config
+	kube   *kubernetes.Clientset
+	etcd   *clientv3.Client
+	// created remembers what the create phase made, for the update phase.
+	created []*corev1.ConfigMap
+	rawRevs []int64
+}
+
+func newBench(ctx context.Context, srv *e2e.Server, endpoints []string, p params) (*bench, error) {
+	cfg := rest.CopyConfig(srv.Config)
+	cfg.QPS = -1 // no client-side rate limit: the server is what is measured
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	etcd, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	for _, ns := range []string{"bench", "bench-list", "bench-fanout", "bench-rss"} {
+		_, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
+		}
+	}
+	return &bench{p: p, srv: srv, config: cfg, kube: kube, etcd: etcd}, nil
+}
+
+func (b *bench) close() { b.etcd.Close() }
+
+func smallConfigMap(name string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": "bench"}},
+		Data:       map[string]string{"key": "value-" + name},
+	}
+}
+
+// rawValue is what the raw-etcd side stores: the same JSON a configmap of that name encodes to.
+func rawValue(name string) string {
+	b, _ := json.Marshal(smallConfigMap(name))
+	return string(b)
+}
+
+// parallel runs n operations over the bench's concurrency and returns the wall time and each
+// operation's latency.
+func (b *bench) parallel(n int, op func(i int) error) (time.Duration, []time.Duration, error) {
+	var next atomic.Int64
+	lat := make([]time.Duration, n)
+	var firstErr error
+	var errOnce sync.Once
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < b.p.concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				if err := op(i); err != nil {
+					errOnce.Do(func() { firstErr = err })
+					return
+				}
+				lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(start), lat, firstErr
+}
+
+func (b *bench) createPhase(profile string) func(context.Context, *report) error {
+	return func(ctx context.Context, r *report) error {
+		n := b.p.ops
+		b.created = make([]*corev1.ConfigMap, n)
+		profDone := make(chan error, 1)
+		if profile != "" {
+			go func() { profDone <- b.fetchProfile(ctx, profile, 10) }()
+		} else {
+			profDone <- nil
+		}
+		wall, lat, err := b.parallel(n, func(i int) error {
+			cm, err := b.kube.CoreV1().ConfigMaps("bench").Create(ctx, smallConfigMap("c-"+strconv.Itoa(i)), metav1.CreateOptions{})
+			b.created[i] = cm
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("create through kapi: %w", err)
+		}
+		r.add("CREATE small configmap", "kapi", n, wall, lat)
+		b.rawRevs = make([]int64, n)
+		wall, lat, err = b.parallel(n, func(i int) error {
+			key := "/rawbench/configmaps/bench/c-" + strconv.Itoa(i)
+			resp, err := b.etcd.Txn(ctx).
+				If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+				Then(clientv3.OpPut(key, rawValue("c-"+strconv.Itoa(i)))).Commit()
+			if err == nil {
+				b.rawRevs[i] = resp.Header.Revision
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("create in etcd: %w", err)
+		}
+		r.add("CREATE small configmap", "etcd txn", n, wall, lat)
+		if err := <-profDone; err != nil {
+			r.notes = append(r.notes, "CPU profile not taken: "+err.Error())
+		} else if profile != "" {
+			r.notes = append(r.notes, "CPU profile of the create phase written to "+profile)
+		}
+		return nil
+	}
+}
+
+func (b *bench) updatePhase(ctx context.Context, r *report) error {
+	n := len(b.created)
+	wall, lat, err := b.parallel(n, func(i int) error {
+		cm := b.created[i].DeepCopy()
+		cm.Data["key"] = "updated"
+		_, err := b.kube.CoreV1().ConfigMaps("bench").Update(ctx, cm, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("update through kapi: %w", err)
+	}
+	r.add("UPDATE configmap", "kapi", n, wall, lat)
+	wall, lat, err = b.parallel(n, func(i int) error {
+		key := "/rawbench/configmaps/bench/c-" + strconv.Itoa(i)
+		resp, err := b.etcd.Txn(ctx).
+			If(clientv3.Compare(clientv3.ModRevision(key), "=", b.rawRevs[i])).
+			Then(clientv3.OpPut(key, rawValue("u-"+strconv.Itoa(i)))).Commit()
+		if err == nil && !resp.Succeeded {
+			return fmt.Errorf("raw CAS on %s lost", key)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("update in etcd: %w", err)
+	}
+	r.add("UPDATE configmap", "etcd txn", n, wall, lat)
+	return nil
+}
+
+func (b *bench) getPhase(ctx context.Context, r *report) error {
+	n := b.p.ops
+	wall, lat, err := b.parallel(n, func(int) error {
+		_, err := b.kube.CoreV1().ConfigMaps("bench").Get(ctx, "c-0", metav1.GetOptions{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("get through kapi: %w", err)
+	}
+	r.add("GET one configmap", "kapi", n, wall, lat)
+	wall, lat, err = b.parallel(n, func(int) error {
+		_, err := b.etcd.Get(ctx, "/rawbench/configmaps/bench/c-0")
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("get from etcd: %w", err)
+	}
+	r.add("GET one configmap", "etcd get", n, wall, lat)
+	return nil
+}
+
+func (b *bench) listPhase(ctx context.Context, r *report) error {
+	const objects, lists = 1000, 200
+	_, _, err := b.parallel(objects, func(i int) error {
+		_, err := b.kube.CoreV1().ConfigMaps("bench-list").Create(ctx, smallConfigMap("l-"+strconv.Itoa(i)), metav1.CreateOptions{})
+		if err != nil {
+			return err
+		}
+		_, err = b.etcd.Put(ctx, "/rawbench/list/l-"+strconv.Itoa(i), rawValue("l-"+strconv.Itoa(i)))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("filling the list namespace: %w", err)
+	}
+	for _, mode := range []struct{ name, rv string }{{"kapi, watch cache (resourceVersion=0)", "0"}, {"kapi, etcd (resourceVersion unset)", ""}} {
+		lat := make([]time.Duration, lists)
+		start := time.Now()
+		for i := range lat {
+			t0 := time.Now()
+			l, err := b.kube.CoreV1().ConfigMaps("bench-list").List(ctx, metav1.ListOptions{ResourceVersion: mode.rv})
+			if err != nil {
+				return fmt.Errorf("list %s: %w", mode.name, err)
+			}
+			if len(l.Items) < objects {
+				return fmt.Errorf("list %s returned %d items, want %d", mode.name, len(l.Items), objects)
+			}
+			lat[i] = time.Since(t0)
+		}
+		r.add("LIST 1,000 configmaps", mode.name, lists, time.Since(start), lat)
+	}
+	lat := make([]time.Duration, lists)
+	start := time.Now()
+	for i := range lat {
+		t0 := time.Now()
+		if _, err := b.etcd.Get(ctx, "/rawbench/list/", clientv3.WithPrefix()); err != nil {
+			return err
+		}
+		lat[i] = time.Since(t0)
+	}
+	r.add("LIST 1,000 configmaps", "etcd range", lists, time.Since(start), lat)
+	return nil
+}
+
+// fanoutPhase opens many watchers and times, for each write, the span from the write's return to
+// the moment the last watcher has its event.
+func (b *bench) fanoutPhase(ctx context.Context, r *report) error {
+	n := b.p.watchers
+	// Go's HTTP/2 client keeps to the server's stream limit per connection, so watchers are spread
+	// over several clients, a hundred each, as many independent informers would be.
+	received := make([]chan string, n)
+	var ready sync.WaitGroup
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var clients []*kubernetes.Clientset
+	for i := 0; i < n; i++ {
+		if i%100 == 0 {
+			cfg := rest.CopyConfig(b.config)
+			c, err := kubernetes.NewForConfig(cfg)
+			if err != nil {
+				return err
+			}
+			clients = append(clients, c)
+		}
+		received[i] = make(chan string, b.p.fanoutWrites+10)
+		w, err := clients[len(clients)-1].CoreV1().ConfigMaps("bench-fanout").Watch(wctx, metav1.ListOptions{ResourceVersion: "0"})
+		if err != nil {
+			return fmt.Errorf("opening watcher %d: %w", i, err)
+		}
+		ready.Add(1)
+		go func(ch chan string) {
+			defer w.Stop()
+			ready.Done()
+			for ev := range w.ResultChan() {
+				if ev.Type == watch.Added {
+					ch <- ev.Object.(*corev1.ConfigMap).Name
+				}
+			}
+		}(received[i])
+	}
+	ready.Wait()
+	lat := make([]time.Duration, b.p.fanoutWrites)
+	start := time.Now()
+	for k := range lat {
+		name := "f-" + strconv.Itoa(k)
+		if _, err := b.kube.CoreV1().ConfigMaps("bench-fanout").Create(ctx, smallConfigMap(name), metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		returned := time.Now()
+		for i, ch := range received {
+			select {
+			case got := <-ch:
+				if got != name {
+					return fmt.Errorf("watcher %d saw %s, expected %s", i, got, name)
+				}
+			case <-time.After(30 * time.Second):
+				return fmt.Errorf("watcher %d never saw %s", i, name)
+			}
+		}
+		lat[k] = time.Since(returned)
+	}
+	r.add(fmt.Sprintf("watch fan-out to %d watchers", n), "kapi", len(lat), time.Since(start), lat)
+
+	// The same against etcd: as many etcd watchers on one client, one put at a time.
+	rawCh := make([]clientv3.WatchChan, n)
+	for i := range rawCh {
+		rawCh[i] = b.etcd.Watch(wctx, "/rawbench/fanout/", clientv3.WithPrefix())
+	}
+	time.Sleep(time.Second) // etcd watches have no ready signal; give them time to register
+	for k := range lat {
+		if _, err := b.etcd.Put(ctx, "/rawbench/fanout/f-"+strconv.Itoa(k), rawValue("f")); err != nil {
+			return err
+		}
+		returned := time.Now()
+		for i, ch := range rawCh {
+			select {
+			case <-ch:
+			case <-time.After(30 * time.Second):
+				return fmt.Errorf("etcd watcher %d never saw put %d", i, k)
+			}
+		}
+		lat[k] = time.Since(returned)
+	}
+	r.add(fmt.Sprintf("watch fan-out to %d watchers", n), "etcd watch", len(lat), time.Since(start), lat)
+	return nil
+}
+
+// memoryPhase stores many configmaps, opens 100 watchers, and reads the server's resident memory.
+func (b *bench) memoryPhase(ctx context.Context, r *report) error {
+	_, _, err := b.parallel(b.p.rssObjects, func(i int) error {
+		_, err := b.kube.CoreV1().ConfigMaps("bench-rss").Create(ctx, smallConfigMap("m-"+strconv.Itoa(i)), metav1.CreateOptions{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("storing %d configmaps: %w", b.p.rssObjects, err)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	for i := 0; i < 100; i++ {
+		w, err := b.kube.CoreV1().ConfigMaps("bench-rss").Watch(wctx, metav1.ListOptions{ResourceVersion: "0"})
+		if err != nil {
+			return err
+		}
+		go func() {
+			for range w.ResultChan() {
+			}
+		}()
+	}
+	time.Sleep(3 * time.Second)
+	rss, err := residentMiB(b.srv.PID())
+	if err != nil {
+		return err
+	}
+	r.rssMiB = rss
+	return nil
+}
+
+func residentMiB(pid int) (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			kb, err := strconv.ParseFloat(f[1], 64)
+			return kb / 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
+
+// fetchProfile saves a CPU profile of the server taken over seconds.
+func (b *bench) fetchProfile(ctx context.Context, path string, seconds int) error {
+	client, err := rest.HTTPClientFor(b.config)
+	if err != nil {
+		return err
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", b.config.Host, seconds), nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("/debug/pprof/profile answered %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
+}
+
+// percentile returns the p-th percentile (0..100) of the durations.
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	idx := int(float64(len(s)-1) * p / 100)
+	return s[idx]
+}
