@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
@@ -47,6 +48,7 @@ type Etcd struct {
 	server    *embed.Etcd
 	endpoints []string
 	logger    *zap.Logger
+	closing   *atomic.Bool // set by Close; silences the errors etcd logs while its listeners shut
 	closeOnce sync.Once
 }
 
@@ -56,7 +58,8 @@ func Start(ctx context.Context, cfg Config) (*Etcd, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("embedded etcd: Config.Dir is required")
 	}
-	ecfg, err := newEmbedConfig(cfg)
+	closing := new(atomic.Bool)
+	ecfg, err := newEmbedConfig(cfg, closing)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +70,7 @@ func Start(ctx context.Context, cfg Config) (*Etcd, error) {
 	ecfg.ListenPeerUrls = []url.URL{*peer}
 	ecfg.AdvertisePeerUrls = []url.URL{*peer}
 	ecfg.InitialCluster = ecfg.InitialClusterFromName(ecfg.Name)
-	e, err := startMember(ecfg, quietLogger(cfg.Logger))
+	e, err := startMember(ecfg, quietLogger(cfg.Logger), closing)
 	if err != nil {
 		return nil, err
 	}
@@ -80,14 +83,17 @@ func Start(ctx context.Context, cfg Config) (*Etcd, error) {
 
 // newEmbedConfig builds the embed configuration that every member shares: data directory,
 // logging, and a client URL on a kernel-chosen loopback port.
-func newEmbedConfig(cfg Config) (*embed.Config, error) {
+func newEmbedConfig(cfg Config, closing *atomic.Bool) (*embed.Config, error) {
 	ecfg := embed.NewConfig()
 	ecfg.Dir = cfg.Dir
 	if cfg.Name != "" {
 		ecfg.Name = cfg.Name
 	}
 	ecfg.Logger = "zap"
-	ecfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(quietLogger(cfg.Logger))
+	lg := quietLogger(cfg.Logger).WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return &closingCore{Core: c, closing: closing}
+	}))
+	ecfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg)
 	if cfg.WatchProgressNotifyInterval > 0 {
 		ecfg.WatchProgressNotifyInterval = cfg.WatchProgressNotifyInterval
 	}
@@ -121,13 +127,13 @@ func quietLogger(lg *zap.Logger) *zap.Logger {
 }
 
 // startMember starts the embed server and records the client endpoints it really listens on.
-func startMember(ecfg *embed.Config, lg *zap.Logger) (*Etcd, error) {
+func startMember(ecfg *embed.Config, lg *zap.Logger, closing *atomic.Bool) (*Etcd, error) {
 	srv, err := embed.StartEtcd(ecfg)
 	if err != nil {
 		return nil, fmt.Errorf("starting embedded etcd in %s: %w", ecfg.Dir, err)
 	}
 	scheme := ecfg.ListenClientUrls[0].Scheme
-	e := &Etcd{server: srv, logger: lg}
+	e := &Etcd{server: srv, logger: lg, closing: closing}
 	for _, l := range srv.Clients {
 		e.endpoints = append(e.endpoints, scheme+"://"+l.Addr().String())
 	}
@@ -189,8 +195,28 @@ func newClient(endpoints []string, lg *zap.Logger) (*clientv3.Client, error) {
 // than once.
 func (e *Etcd) Close() error {
 	e.closeOnce.Do(func() {
+		e.closing.Store(true)
 		e.server.Close()
 		<-e.server.Server.StopNotify()
 	})
 	return nil
+}
+
+// closingCore drops etcd's log entries once the member is being closed: etcd reports each
+// listener it shuts ("use of closed network connection", "http: Server closed") as an error,
+// which on a graceful stop is noise.
+type closingCore struct {
+	zapcore.Core
+	closing *atomic.Bool
+}
+
+func (c *closingCore) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.closing.Load() {
+		return ce
+	}
+	return c.Core.Check(ent, ce)
+}
+
+func (c *closingCore) With(fields []zapcore.Field) zapcore.Core {
+	return &closingCore{Core: c.Core.With(fields), closing: c.closing}
 }
