@@ -1,0 +1,146 @@
+package generic
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kapi-dev/kapi/registry"
+	"github.com/kapi-dev/kapi/storage"
+)
+
+// NamespaceGetter returns a Deps.Namespace that reads namespaces through the registry's
+// namespaces store, looked up on every call (so it works whatever order stores are added in).
+func NamespaceGetter(reg *registry.Registry) func(ctx context.Context, name string) (*corev1.Namespace, error) {
+	gvr := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	return func(ctx context.Context, name string) (*corev1.Namespace, error) {
+		e := reg.Get(gvr)
+		if e == nil {
+			return nil, apierrors.NewNotFound(corev1.Resource("namespaces"), name)
+		}
+		// A quorum read (resourceVersion ""): a create right after its namespace's must find it,
+		// and one right after a delete must see it terminating.
+		obj, err := e.Store.Get(ctx, "", name, &metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		ns, ok := obj.(*corev1.Namespace)
+		if !ok {
+			return nil, apierrors.NewInternalError(fmt.Errorf("namespaces store returned %T", obj))
+		}
+		return ns, nil
+	}
+}
+
+// deleteNamespace is kube's namespace REST delete. The first delete marks the namespace
+// Terminating with a deletionTimestamp (and the orphan or foregroundDeletion finalizer the
+// policy asks for) and leaves it: the namespace controller removes its content and then its
+// "kubernetes" spec finalizer. A delete of a namespace that still has spec finalizers answers
+// the namespace as it is; once they are gone, the delete is an ordinary one.
+func (s *Store) deleteNamespace(ctx context.Context, name string, admission registry.Admission, opts *metav1.DeleteOptions) (runtime.Object, bool, error) {
+	key, err := s.objectKey("", name)
+	if err != nil {
+		return nil, false, err
+	}
+	current, err := s.storage.Get(ctx, key, storage.GetOptions{})
+	if err != nil {
+		return nil, false, s.statusError(err, name, "")
+	}
+	ns, ok := current.(*corev1.Namespace)
+	if !ok {
+		return nil, false, apierrors.NewInternalError(fmt.Errorf("namespaces store holds %T", current))
+	}
+	if err := s.checkDeletePreconditions(current, opts); err != nil {
+		return nil, false, err
+	}
+	if err := validatePropagation(opts); err != nil {
+		return nil, false, err
+	}
+	if ns.DeletionTimestamp == nil {
+		if admission.Validate != nil {
+			if err := admission.Validate(ctx, nil, current); err != nil {
+				return nil, false, err
+			}
+		}
+		terminate := func(current runtime.Object) (runtime.Object, error) {
+			ns := current.(*corev1.Namespace)
+			if ns.DeletionTimestamp == nil {
+				now := metav1.NewTime(s.deps.Now().Truncate(1e9))
+				ns.DeletionTimestamp = &now
+			}
+			ns.Status.Phase = corev1.NamespaceTerminating
+			ns.Finalizers = namespaceGCFinalizers(ns.Finalizers, opts)
+			return ns, nil
+		}
+		if isDryRun(opts.DryRun) {
+			out, _ := terminate(current)
+			return s.typed(out), false, nil
+		}
+		out, err := s.storage.GuaranteedUpdate(ctx, key, storagePreconditions(opts), false, terminate)
+		if err != nil {
+			return nil, false, s.statusError(err, name, "")
+		}
+		return s.typed(out), false, nil
+	}
+	if len(ns.Spec.Finalizers) > 0 {
+		return s.typed(current), false, nil
+	}
+	return s.delete(ctx, "", name, admission, opts)
+}
+
+// namespaceGCFinalizers sets the orphan and foregroundDeletion finalizers on a namespace being
+// deleted as kube's namespace REST does: only an explicit policy adds or removes them.
+func namespaceGCFinalizers(finalizers []string, opts *metav1.DeleteOptions) []string {
+	has := map[string]bool{}
+	for _, f := range finalizers {
+		has[f] = true
+	}
+	want := map[string]bool{
+		metav1.FinalizerOrphanDependents: has[metav1.FinalizerOrphanDependents],
+		metav1.FinalizerDeleteDependents: has[metav1.FinalizerDeleteDependents],
+	}
+	if opts.OrphanDependents != nil {
+		want[metav1.FinalizerOrphanDependents] = *opts.OrphanDependents
+		want[metav1.FinalizerDeleteDependents] = false
+	} else if p := opts.PropagationPolicy; p != nil {
+		want[metav1.FinalizerOrphanDependents] = *p == metav1.DeletePropagationOrphan
+		want[metav1.FinalizerDeleteDependents] = *p == metav1.DeletePropagationForeground
+	}
+	var out []string
+	for _, f := range finalizers {
+		if _, gc := want[f]; !gc {
+			out = append(out, f)
+		}
+	}
+	for _, f := range []string{metav1.FinalizerOrphanDependents, metav1.FinalizerDeleteDependents} {
+		if want[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// prepareNamespaceFinalize keeps everything of old but the spec finalizers: what a write to
+// namespaces/x/finalize may change.
+func prepareNamespaceFinalize(obj, old runtime.Object) {
+	ns, ok1 := obj.(*corev1.Namespace)
+	prev, ok2 := old.(*corev1.Namespace)
+	if !ok1 || !ok2 {
+		return
+	}
+	finalizers := ns.Spec.Finalizers
+	keep := prev.DeepCopy()
+	keep.Spec.Finalizers = finalizers
+	keep.ResourceVersion = ns.ResourceVersion
+	*ns = *keep
+}
+
+func hasSpecFinalizers(obj runtime.Object) bool {
+	ns, ok := obj.(*corev1.Namespace)
+	return ok && len(ns.Spec.Finalizers) > 0
+}
