@@ -1,0 +1,160 @@
+package wasm
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/kapi-dev/kapi/abi"
+	"github.com/kapi-dev/kapi/host/pluginapi"
+)
+
+// minInitTimeout bounds instantiation, _initialize and kapi_provision: a Go guest's runtime start
+// can take longer than a call's deadline on a busy machine, yet a guest looping in its
+// initialisation must still be stopped.
+const minInitTimeout = 10 * time.Second
+
+// instance is one instantiated guest. It serves one call at a time (the pool sees to that).
+type instance struct {
+	mod   api.Module
+	mem   api.Memory
+	alloc api.Function
+	call  api.Function
+	close api.Function // nil when the guest has no kapi_close
+
+	// pending is a host function's result waiting for kapi.take_result (SPEC.md 3.5).
+	pending []byte
+	stack   [2]uint64
+}
+
+type instanceKey struct{}
+
+// instanceOf returns the instance a host function was called from.
+func instanceOf(ctx context.Context) *instance {
+	in, _ := ctx.Value(instanceKey{}).(*instance)
+	return in
+}
+
+// newInstance instantiates the module with nothing mounted, runs _initialize, checks the ABI
+// version and provisions the instance with the plugin's configuration.
+func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
+	ctx, cancel := context.WithTimeout(ctx, max(p.manifest.Timeout(), minInitTimeout))
+	defer cancel()
+	cfg := wazero.NewModuleConfig().
+		WithName(""). // anonymous: many instances of one module
+		WithStartFunctions().
+		WithArgs(p.manifest.Name).
+		WithStdout(newLogWriter(p.logger, "stdout", slog.LevelInfo)).
+		WithStderr(newLogWriter(p.logger, "stderr", slog.LevelWarn)).
+		WithSysWalltime().
+		WithSysNanotime().
+		WithSysNanosleep().
+		WithRandSource(rand.Reader)
+	in := &instance{}
+	ctx = context.WithValue(ctx, instanceKey{}, in)
+	mod, err := p.rt.InstantiateModule(ctx, p.compiled, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("instantiating: %w", err)
+	}
+	in.mod = mod
+	in.mem = mod.Memory()
+	in.alloc = mod.ExportedFunction(abi.ExportAlloc)
+	in.call = mod.ExportedFunction(p.callExport)
+	in.close = mod.ExportedFunction(abi.ExportClose)
+	fail := func(format string, args ...any) (*instance, error) {
+		_ = mod.Close(context.Background())
+		return nil, fmt.Errorf(format, args...)
+	}
+	if f := mod.ExportedFunction(abi.ExportInitialize); f != nil {
+		if _, err := f.Call(ctx); err != nil {
+			return fail("_initialize: %w", err)
+		}
+	}
+	res, err := mod.ExportedFunction(abi.ExportABIVersion).Call(ctx)
+	if err != nil {
+		return fail("%s: %w", abi.ExportABIVersion, err)
+	}
+	if err := abi.CheckVersion(abi.UnpackVersion(uint32(res[0]))); err != nil {
+		return fail("%w", err)
+	}
+	if f := mod.ExportedFunction(abi.ExportProvision); f != nil {
+		out, err := in.invoke(ctx, f, p.config, true)
+		if err != nil {
+			return fail("%s: %w", abi.ExportProvision, err)
+		}
+		if out != nil {
+			var ans abi.ErrorAnswer
+			if err := json.Unmarshal(out, &ans); err != nil {
+				return fail("%s answered %.200q: %w", abi.ExportProvision, out, err)
+			}
+			if ans.Error != "" {
+				return fail("provisioning: %s", ans.Error)
+			}
+		}
+	} else if string(p.config) != "{}" {
+		return fail("the manifest has a config but the module does not export %s", abi.ExportProvision)
+	}
+	p.metrics.Instances.WithLabelValues(p.manifest.Name).Inc()
+	return in, nil
+}
+
+// invoke writes req into guest memory and calls fn (a call export, or kapi_provision when
+// provisioning, where a 0 result means success and gives nil), returning a copy of the answer.
+// Its errors are *pluginapi.CallError with the reason filled in; the plugin name is added by the
+// caller. Any error leaves the instance unfit for reuse.
+func (in *instance) invoke(ctx context.Context, fn api.Function, req []byte, provisioning bool) ([]byte, error) {
+	ctx = context.WithValue(ctx, instanceKey{}, in)
+	s := in.stack[:]
+	s[0] = uint64(len(req))
+	if err := in.alloc.CallWithStack(ctx, s); err != nil {
+		return nil, callFailure(ctx, abi.ExportAlloc, err)
+	}
+	ptr := uint32(s[0])
+	if ptr == 0 {
+		return nil, &pluginapi.CallError{Reason: pluginapi.ReasonTrap, Err: fmt.Errorf("%s(%d) returned 0: out of memory", abi.ExportAlloc, len(req))}
+	}
+	if !in.mem.Write(ptr, req) {
+		return nil, &pluginapi.CallError{Reason: pluginapi.ReasonMalformed,
+			Err: fmt.Errorf("%s returned %#x, out of bounds for %d bytes in %d bytes of memory", abi.ExportAlloc, ptr, len(req), in.mem.Size())}
+	}
+	s[0], s[1] = uint64(ptr), uint64(len(req))
+	if err := fn.CallWithStack(ctx, s); err != nil {
+		return nil, callFailure(ctx, fn.Definition().ExportNames()[0], err)
+	}
+	if s[0] == 0 && provisioning {
+		return nil, nil
+	}
+	ap, al := abi.UnpackPtrLen(s[0])
+	if al == 0 {
+		return nil, &pluginapi.CallError{Reason: pluginapi.ReasonMalformed, Err: fmt.Errorf("empty answer (%#x)", s[0])}
+	}
+	view, ok := in.mem.Read(ap, al)
+	if !ok {
+		return nil, &pluginapi.CallError{Reason: pluginapi.ReasonMalformed,
+			Err: fmt.Errorf("answer at %#x+%d is out of bounds of %d bytes of memory", ap, al, in.mem.Size())}
+	}
+	return append([]byte(nil), view...), nil
+}
+
+// callFailure classifies an error from calling into the guest.
+func callFailure(ctx context.Context, export string, err error) error {
+	var exit *sys.ExitError
+	switch {
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		return &pluginapi.CallError{Reason: pluginapi.ReasonTimeout, Err: fmt.Errorf("%s: stopped at the deadline: %w", export, err)}
+	case errors.As(err, &exit):
+		return &pluginapi.CallError{Reason: pluginapi.ReasonTrap, Err: fmt.Errorf("%s: guest exited with code %d", export, exit.ExitCode())}
+	}
+	// wazero's trap errors carry a multi-line guest stack trace; the first line says what happened.
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return &pluginapi.CallError{Reason: pluginapi.ReasonTrap, Err: fmt.Errorf("%s: %s", export, msg)}
+}

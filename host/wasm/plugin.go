@@ -1,0 +1,279 @@
+package wasm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/kapi-dev/kapi/abi"
+	"github.com/kapi-dev/kapi/host/pluginapi"
+)
+
+// Plugin is a loaded Wasm plugin: a compiled module and a pool of instances. It implements
+// abi.Plugin and the four kind interfaces; only the method of its manifest's kind works, the
+// others fail naming the missing export. Calls may be concurrent.
+type Plugin struct {
+	manifest   *pluginapi.Manifest
+	rt         wazero.Runtime
+	compiled   wazero.CompiledModule
+	callExport string
+	metrics    *pluginapi.Metrics
+	logger     *slog.Logger
+
+	// host and config are read by instances' host functions and provisioning; they change only
+	// in Provision, which runs while no call does.
+	host   abi.Host
+	config []byte
+
+	// pool holds one slot per instance; a nil slot is an instance to be made by the call that
+	// takes it (after a trap or timeout discarded the previous one).
+	pool      chan *instance
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// Name is the plugin's name from its manifest.
+func (p *Plugin) Name() string { return p.manifest.Name }
+
+// Provision replaces the plugin's configuration (and its host services, when host is not nil):
+// every instance is discarded and remade with it. Load has already provisioned the plugin with its
+// manifest's config, so calling Provision is needed only to change it. No call may run meanwhile.
+func (p *Plugin) Provision(ctx context.Context, config []byte, host abi.Host) error {
+	n := cap(p.pool)
+	slots := make([]*instance, 0, n)
+	for range n {
+		select {
+		case in := <-p.pool:
+			slots = append(slots, in)
+		case <-ctx.Done():
+			for _, in := range slots {
+				p.pool <- in
+			}
+			return fmt.Errorf("provisioning plugin %q: %w", p.manifest.Name, ctx.Err())
+		}
+	}
+	for _, in := range slots {
+		p.discard(in)
+	}
+	p.config = config
+	if len(config) == 0 {
+		p.config = []byte("{}")
+	}
+	if host != nil {
+		p.host = host
+	}
+	var firstErr error
+	for range n {
+		in, err := p.newInstance(ctx)
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("provisioning plugin %q: %w", p.manifest.Name, err)
+		}
+		p.pool <- in // nil on failure: remade on use
+	}
+	return firstErr
+}
+
+// Close waits for calls in flight, then closes every instance and the plugin's runtime.
+func (p *Plugin) Close() error {
+	var err error
+	p.closeOnce.Do(func() {
+		close(p.done)
+		ctx := context.Background()
+		for range cap(p.pool) {
+			in := <-p.pool
+			if in != nil && in.close != nil {
+				_, _ = in.close.Call(ctx)
+			}
+			p.discard(in)
+		}
+		err = p.rt.Close(ctx)
+	})
+	return err
+}
+
+// drain closes the instances made so far by a load that failed.
+func (p *Plugin) drain() {
+	for {
+		select {
+		case in := <-p.pool:
+			p.discard(in)
+		default:
+			return
+		}
+	}
+}
+
+func (p *Plugin) discard(in *instance) {
+	if in == nil {
+		return
+	}
+	_ = in.mod.Close(context.Background())
+	p.metrics.Instances.WithLabelValues(p.manifest.Name).Dec()
+}
+
+var errClosed = errors.New("plugin is closed")
+
+// roundTrip runs one call: take an instance (making it if its slot is empty), invoke the export,
+// and give the instance back, or discard it if the call failed in a way that may have broken it.
+func (p *Plugin) roundTrip(ctx context.Context, export string, req []byte) ([]byte, error) {
+	if export != p.callExport {
+		return nil, p.callError(&pluginapi.CallError{Reason: pluginapi.ReasonError,
+			Err: fmt.Errorf("a %s plugin does not serve %s", p.manifest.Kind, export)})
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.manifest.Timeout())
+	defer cancel()
+	var in *instance
+	select {
+	case <-p.done:
+		return nil, p.callError(&pluginapi.CallError{Reason: pluginapi.ReasonError, Err: errClosed})
+	default:
+	}
+	select {
+	case in = <-p.pool:
+	case <-p.done:
+		return nil, p.callError(&pluginapi.CallError{Reason: pluginapi.ReasonError, Err: errClosed})
+	case <-ctx.Done():
+		return nil, p.callError(&pluginapi.CallError{Reason: pluginapi.ReasonTimeout,
+			Err: fmt.Errorf("no free instance before the deadline: %w", ctx.Err())})
+	}
+	busy := p.metrics.InstancesBusy.WithLabelValues(p.manifest.Name)
+	busy.Inc()
+	defer busy.Dec()
+	if in == nil {
+		var err error
+		if in, err = p.newInstance(ctx); err != nil {
+			p.pool <- nil
+			return nil, p.callError(&pluginapi.CallError{Reason: pluginapi.ReasonTrap, Err: fmt.Errorf("replacing a failed instance: %w", err)})
+		}
+	}
+	out, err := in.invoke(ctx, in.call, req, false)
+	if err != nil {
+		p.discard(in)
+		p.pool <- nil
+		p.logger.Warn("wasm instance discarded after a failed call", "error", err)
+		return nil, p.callError(err)
+	}
+	p.pool <- in
+	return out, nil
+}
+
+// callError names the plugin in a runtime's CallError.
+func (p *Plugin) callError(err error) error {
+	var ce *pluginapi.CallError
+	if errors.As(err, &ce) && ce.Plugin == "" {
+		ce.Plugin = p.manifest.Name
+	}
+	return err
+}
+
+func (p *Plugin) malformed(format string, args ...any) error {
+	return &pluginapi.CallError{Plugin: p.manifest.Name, Reason: pluginapi.ReasonMalformed, Err: fmt.Errorf(format, args...)}
+}
+
+func (p *Plugin) pluginError(msg string) error {
+	if msg == "" {
+		msg = "plugin answered with an empty error"
+	}
+	return &pluginapi.CallError{Plugin: p.manifest.Name, Reason: pluginapi.ReasonError, Err: errors.New(msg)}
+}
+
+// decodeAnswer decodes an answer into into, or returns the plugin's error envelope as an error.
+func (p *Plugin) decodeAnswer(out []byte, into any) error {
+	if err := json.Unmarshal(out, into); err != nil {
+		return p.malformed("answer is not the expected JSON: %v (answer starts %.120q)", err, out)
+	}
+	return nil
+}
+
+// Authenticate implements abi.Authenticator.
+func (p *Plugin) Authenticate(ctx context.Context, review *abi.TokenReview) (abi.TokenReviewStatus, error) {
+	req, err := json.Marshal(review)
+	if err != nil {
+		return abi.TokenReviewStatus{}, fmt.Errorf("encoding TokenReview for plugin %q: %w", p.manifest.Name, err)
+	}
+	out, err := p.roundTrip(ctx, abi.ExportAuthenticate, req)
+	if err != nil {
+		return abi.TokenReviewStatus{}, err
+	}
+	var ans struct {
+		Error  *string                `json:"error"`
+		Status *abi.TokenReviewStatus `json:"status"`
+	}
+	if err := p.decodeAnswer(out, &ans); err != nil {
+		return abi.TokenReviewStatus{}, err
+	}
+	switch {
+	case ans.Error != nil:
+		return abi.TokenReviewStatus{}, p.pluginError(*ans.Error)
+	case ans.Status == nil:
+		return abi.TokenReviewStatus{}, p.malformed("answer has no status")
+	}
+	return *ans.Status, nil
+}
+
+// Authorize implements abi.Authorizer.
+func (p *Plugin) Authorize(ctx context.Context, review *abi.SubjectAccessReview) (abi.SubjectAccessReviewStatus, error) {
+	req, err := json.Marshal(review)
+	if err != nil {
+		return abi.SubjectAccessReviewStatus{}, fmt.Errorf("encoding SubjectAccessReview for plugin %q: %w", p.manifest.Name, err)
+	}
+	out, err := p.roundTrip(ctx, abi.ExportAuthorize, req)
+	if err != nil {
+		return abi.SubjectAccessReviewStatus{}, err
+	}
+	var ans struct {
+		Error  *string                        `json:"error"`
+		Status *abi.SubjectAccessReviewStatus `json:"status"`
+	}
+	if err := p.decodeAnswer(out, &ans); err != nil {
+		return abi.SubjectAccessReviewStatus{}, err
+	}
+	switch {
+	case ans.Error != nil:
+		return abi.SubjectAccessReviewStatus{}, p.pluginError(*ans.Error)
+	case ans.Status == nil:
+		return abi.SubjectAccessReviewStatus{}, p.malformed("answer has no status")
+	}
+	return *ans.Status, nil
+}
+
+// Admit implements abi.MutatingAdmission.
+func (p *Plugin) Admit(ctx context.Context, review *abi.AdmissionReview) (abi.AdmissionResponse, error) {
+	return p.admission(ctx, abi.ExportAdmit, review)
+}
+
+// Validate implements abi.ValidatingAdmission.
+func (p *Plugin) Validate(ctx context.Context, review *abi.AdmissionReview) (abi.AdmissionResponse, error) {
+	return p.admission(ctx, abi.ExportValidate, review)
+}
+
+func (p *Plugin) admission(ctx context.Context, export string, review *abi.AdmissionReview) (abi.AdmissionResponse, error) {
+	// Encoded once per request, however many plugins see it.
+	req, err := review.Encoded()
+	if err != nil {
+		return abi.AdmissionResponse{}, fmt.Errorf("encoding AdmissionReview for plugin %q: %w", p.manifest.Name, err)
+	}
+	out, err := p.roundTrip(ctx, export, req)
+	if err != nil {
+		return abi.AdmissionResponse{}, err
+	}
+	var ans struct {
+		Error    *string                `json:"error"`
+		Response *abi.AdmissionResponse `json:"response"`
+	}
+	if err := p.decodeAnswer(out, &ans); err != nil {
+		return abi.AdmissionResponse{}, err
+	}
+	switch {
+	case ans.Error != nil:
+		return abi.AdmissionResponse{}, p.pluginError(*ans.Error)
+	case ans.Response == nil:
+		return abi.AdmissionResponse{}, p.malformed("answer has no response")
+	}
+	return *ans.Response, nil
+}
