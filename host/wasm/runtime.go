@@ -141,9 +141,9 @@ func checkModule(c wazero.CompiledModule, kind abi.Kind) error {
 	}
 	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
 	want := map[string]sig{
-		abi.ExportABIVersion:  {nil, []api.ValueType{i32}},
-		abi.ExportAlloc:       {[]api.ValueType{i32}, []api.ValueType{i32}},
-		abi.ExportFree:        {[]api.ValueType{i32, i32}, nil},
+		abi.ExportABIVersion: {nil, []api.ValueType{i32}},
+		abi.ExportAlloc:      {[]api.ValueType{i32}, []api.ValueType{i32}},
+		abi.ExportFree:       {[]api.ValueType{i32, i32}, nil},
 		abi.CallExport(kind): {[]api.ValueType{i32, i32}, []api.ValueType{i64}},
 	}
 	optional := map[string]sig{
