@@ -129,7 +129,7 @@ func (s *Store) beforeCreate(ctx context.Context, namespace string, obj runtime.
 	a.SetSelfLink("")
 	s.strategy.PrepareForCreate(ctx, obj)
 	if a.GetName() == "" && a.GetGenerateName() != "" {
-		a.SetName(generateName(a.GetGenerateName()))
+		a.SetName(s.generateName(a.GetGenerateName()))
 	}
 	a.SetCreationTimestamp(metav1.NewTime(s.deps.Now().Truncate(1e9)))
 	a.SetUID(s.deps.NewUID())

@@ -48,6 +48,9 @@ type Store struct {
 	allowCreateOnUpdate bool
 	// gcPolicy is the propagation a delete uses when the client names none.
 	gcPolicy gcPolicy
+	// generateName makes a name from a generateName prefix (tests replace it to force
+	// collisions).
+	generateName func(base string) string
 }
 
 var _ registry.Store = (*Store)(nil)
@@ -78,6 +81,7 @@ func NewStore(res *registry.Resource, s storage.Interface, deps Deps) *Store {
 		returnDeletedObject: unstructuredType || returnsDeletedObject[res.GroupVersionResource().GroupResource()],
 		allowCreateOnUpdate: allowsCreateOnUpdate[res.GroupVersionResource().GroupResource()],
 		gcPolicy:            defaultGCPolicy(res),
+		generateName:        generateName,
 	}
 }
 
