@@ -201,15 +201,6 @@ var subresourceKinds = map[string]subresourceKind{
 	"finalize": {verbs: []string{"update"}},
 }
 
-// allowCreateOnUpdate lists the resources whose PUT creates a missing object, as kube's
-// strategies' AllowCreateOnUpdate.
-var allowCreateOnUpdate = map[schema.GroupResource]bool{
-	{Resource: "endpoints"}:                            true,
-	{Resource: "events"}:                               true,
-	{Group: "events.k8s.io", Resource: "events"}:       true,
-	{Group: "coordination.k8s.io", Resource: "leases"}: true,
-}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

@@ -20,7 +20,7 @@ import (
 // decodeQuery reads meta/v1 options (GetOptions, CreateOptions ...) from the query, as kube's
 // ParameterCodec does; a value that does not parse is 400 BadRequest.
 func decodeQuery(query url.Values, into runtime.Object) error {
-	if err := metav1.ParameterCodec.DecodeParameters(query, metav1.SchemeGroupVersion, into); err != nil {
+	if err := metainternalversionscheme.ParameterCodec.DecodeParameters(query, metav1.SchemeGroupVersion, into); err != nil {
 		return apierrors.NewBadRequest(err.Error())
 	}
 	return nil

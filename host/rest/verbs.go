@@ -197,9 +197,9 @@ func (s *scope) update() {
 		}
 		return s.mutate(ctx, op, next, current, dry, opts)
 	}
-	allowCreate := s.info.Subresource == "" && allowCreateOnUpdate[s.res.GroupVersionResource().GroupResource()]
+	// The store creates on PUT only for resources whose kube strategy allows it.
 	out, created, err := s.store.Update(s.r.Context(), s.ns, s.info.Name, s.info.Subresource, apply,
-		s.validating(admission.Update, dry, opts), allowCreate, opts)
+		s.validating(admission.Update, dry, opts), true, opts)
 	if err != nil {
 		s.fail(err)
 		return
@@ -268,24 +268,16 @@ func (s *scope) delete() {
 	if !deleted && opts.OrphanDependents != nil && !*opts.OrphanDependents {
 		code = http.StatusAccepted
 	}
-	if deleted {
-		out = s.deletedStatus(out)
+	if deleted && out == nil {
+		out = s.deletedStatus()
 	}
 	s.writeObject(code, out)
 }
 
-// deletedStatus is kube's answer to an immediate delete: a Success Status naming the object (its
-// kind field holds the resource, as kube's does).
-func (s *scope) deletedStatus(obj runtime.Object) runtime.Object {
-	if st, ok := obj.(*metav1.Status); ok {
-		return st
-	}
+// deletedStatus is kube's answer to an immediate delete whose store returned nothing: a Success
+// Status naming the object (its kind field holds the resource, as kube's does).
+func (s *scope) deletedStatus() runtime.Object {
 	details := &metav1.StatusDetails{Name: s.info.Name, Group: s.res.Group, Kind: s.res.Plural}
-	if obj != nil {
-		if m, err := meta.Accessor(obj); err == nil {
-			details.Name, details.UID = m.GetName(), m.GetUID()
-		}
-	}
 	return &metav1.Status{
 		TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
 		Status:   metav1.StatusSuccess,
