@@ -4,6 +4,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kapi-dev/kapi/registry"
 )
@@ -25,59 +26,144 @@ func namespaceStrategy() registry.Strategy {
 			ns.Spec.Finalizers = append(ns.Spec.Finalizers, corev1.FinalizerKubernetes)
 		},
 		prepareUpdate: func(ns, old *corev1.Namespace) {
-			// Spec.finalizers change only through /finalize.
+			// spec.finalizers change only through /finalize.
 			ns.Spec.Finalizers = old.Spec.Finalizers
 		},
 	}
+}
+
+// NamespaceFinalizeStrategy is the strategy of namespaces/finalize: an update through it may
+// change spec.finalizers (and metadata) but keeps the old status, as kube's finalize strategy.
+func NamespaceFinalizeStrategy() registry.Strategy {
+	return typed[*corev1.Namespace]{
+		nameFn:   apivalidation.ValidateNamespaceName,
+		status:   true,
+		defaults: defaultNamespace,
+	}
+}
+
+// defaultNamespace applies kube's namespace default: the immutable kubernetes.io/metadata.name
+// label.
+func defaultNamespace(ns *corev1.Namespace) {
+	if ns.Labels == nil {
+		ns.Labels = map[string]string{}
+	}
+	ns.Labels[corev1.LabelMetadataName] = ns.Name
 }
 
 func podStrategy() registry.Strategy {
 	return typed[*corev1.Pod]{
 		namespaced: true,
 		status:     true,
+		defaults:   func(p *corev1.Pod) { defaultPodSpec(&p.Spec) },
 		initStatus: func(p *corev1.Pod) {
 			p.Status.Phase = corev1.PodPending
+			p.Status.QOSClass = podQOSClass(&p.Spec)
 		},
-		generation: specOf[*corev1.Pod],
+		validate:       validatePod,
+		validateUpdate: validatePodUpdate,
+		generation:     specOf[*corev1.Pod],
 		prepareStatus: func(p, old *corev1.Pod) {
-			// A status write may not set a deletion or change who owns the pod.
+			// A status write may not change who owns the pod.
 			p.OwnerReferences = old.OwnerReferences
 		},
 	}
 }
 
 func configMapStrategy() registry.Strategy {
-	return typed[*corev1.ConfigMap]{namespaced: true}
+	return typed[*corev1.ConfigMap]{
+		namespaced:     true,
+		validate:       validateConfigMap,
+		validateUpdate: validateConfigMapUpdate,
+	}
 }
 
 func secretStrategy() registry.Strategy {
-	return typed[*corev1.Secret]{namespaced: true}
+	return typed[*corev1.Secret]{
+		namespaced:     true,
+		defaults:       defaultSecret,
+		validate:       validateSecret,
+		validateUpdate: validateSecretUpdate,
+	}
 }
 
 func serviceStrategy() registry.Strategy {
 	return typed[*corev1.Service]{
-		namespaced: true,
-		nameFn:     apivalidation.NameIsDNS1035Label,
-		status:     true,
+		namespaced:    true,
+		nameFn:        apivalidation.NameIsDNS1035Label,
+		status:        true,
+		defaults:      defaultService,
+		prepareCreate: allocateServiceAddresses,
+		prepareUpdate: func(svc, old *corev1.Service) {
+			keepAllocatedAddresses(svc, old)
+			allocateServiceAddresses(svc)
+		},
+		validate:       validateService,
+		validateUpdate: validateServiceUpdate,
+	}
+}
+
+// keepAllocatedAddresses carries a service's cluster IPs and node ports over an update that
+// leaves them out (kubectl apply does), as kube's service REST does.
+func keepAllocatedAddresses(svc, old *corev1.Service) {
+	if svc.Spec.Type == corev1.ServiceTypeExternalName || old.Spec.Type == corev1.ServiceTypeExternalName {
+		return
+	}
+	if svc.Spec.ClusterIP == "" {
+		svc.Spec.ClusterIP = old.Spec.ClusterIP
+	}
+	if len(svc.Spec.ClusterIPs) == 0 {
+		svc.Spec.ClusterIPs = append([]string(nil), old.Spec.ClusterIPs...)
+	}
+	// A client that changed only clusterIP means the primary of clusterIPs.
+	if len(svc.Spec.ClusterIPs) > 0 && svc.Spec.ClusterIP != svc.Spec.ClusterIPs[0] {
+		svc.Spec.ClusterIPs = append([]string{svc.Spec.ClusterIP}, svc.Spec.ClusterIPs[1:]...)
+	}
+	if len(svc.Spec.IPFamilies) == 0 {
+		svc.Spec.IPFamilies = old.Spec.IPFamilies
+	}
+	if svc.Spec.IPFamilyPolicy == nil {
+		svc.Spec.IPFamilyPolicy = old.Spec.IPFamilyPolicy
+	}
+	used := map[int32]bool{}
+	for _, p := range svc.Spec.Ports {
+		used[p.NodePort] = true
+	}
+	byName := map[string]int32{}
+	for _, p := range old.Spec.Ports {
+		byName[p.Name] = p.NodePort
+	}
+	for i := range svc.Spec.Ports {
+		p := &svc.Spec.Ports[i]
+		if np := byName[p.Name]; p.NodePort == 0 && np != 0 && !used[np] && svc.Spec.Type != corev1.ServiceTypeClusterIP {
+			p.NodePort = np
+			used[np] = true
+		}
 	}
 }
 
 func coreEventStrategy() registry.Strategy {
-	return typed[*corev1.Event]{namespaced: true}
+	return typed[*corev1.Event]{namespaced: true, validate: validateCoreEvent}
 }
 
 func nodeStrategy() registry.Strategy {
-	return typed[*corev1.Node]{status: true, createKeepsStatus: true}
+	return typed[*corev1.Node]{
+		status:            true,
+		createKeepsStatus: true,
+		defaults:          defaultNode,
+	}
 }
 
 func persistentVolumeStrategy() registry.Strategy {
 	return typed[*corev1.PersistentVolume]{
-		status: true,
+		status:   true,
+		defaults: defaultPersistentVolume,
 		initStatus: func(pv *corev1.PersistentVolume) {
 			now := metav1.Now()
 			pv.Status.Phase = corev1.VolumePending
 			pv.Status.LastPhaseTransitionTime = &now
 		},
+		validate: validatePersistentVolume,
 	}
 }
 
@@ -85,15 +171,20 @@ func persistentVolumeClaimStrategy() registry.Strategy {
 	return typed[*corev1.PersistentVolumeClaim]{
 		namespaced: true,
 		status:     true,
+		defaults:   func(pvc *corev1.PersistentVolumeClaim) { defaultPersistentVolumeClaimSpec(&pvc.Spec) },
 		initStatus: func(pvc *corev1.PersistentVolumeClaim) {
 			pvc.Status.Phase = corev1.ClaimPending
 		},
+		validate:       validatePersistentVolumeClaim,
+		validateUpdate: validatePersistentVolumeClaimUpdate,
 	}
 }
 
 func podTemplateStrategy() registry.Strategy {
 	return typed[*corev1.PodTemplate]{
 		namespaced: true,
+		defaults:   func(t *corev1.PodTemplate) { defaultPodSpec(&t.Template.Spec) },
+		validate:   validatePodTemplate,
 		generation: func(t *corev1.PodTemplate) interface{} { return t.Template },
 	}
 }
@@ -102,15 +193,32 @@ func replicationControllerStrategy() registry.Strategy {
 	return typed[*corev1.ReplicationController]{
 		namespaced: true,
 		status:     true,
+		defaults:   defaultReplicationController,
+		validate:   validateReplicationController,
 		generation: specOf[*corev1.ReplicationController],
 	}
 }
 
-// defaultNamespace applies kube's namespace defaults: the immutable name label, and the
-// "kubernetes" finalizer every namespace carries until its contents are gone.
-func defaultNamespace(ns *corev1.Namespace) {
-	if ns.Labels == nil {
-		ns.Labels = map[string]string{}
+func limitRangeStrategy() registry.Strategy {
+	return typed[*corev1.LimitRange]{namespaced: true, defaults: defaultLimitRange}
+}
+
+func resourceQuotaStrategy() registry.Strategy {
+	return typed[*corev1.ResourceQuota]{namespaced: true, status: true, validate: validateResourceQuota}
+}
+
+func endpointsStrategy() registry.Strategy {
+	return typed[*corev1.Endpoints]{
+		namespaced: true,
+		defaults:   defaultEndpoints,
+		validate: func(ep *corev1.Endpoints) field.ErrorList {
+			var errs field.ErrorList
+			for i, ss := range ep.Subsets {
+				for j, p := range ss.Ports {
+					errs = append(errs, validateProtocol(p.Protocol, field.NewPath("subsets").Index(i).Child("ports").Index(j).Child("protocol"))...)
+				}
+			}
+			return errs
+		},
 	}
-	ns.Labels[corev1.LabelMetadataName] = ns.Name
 }

@@ -9,6 +9,8 @@ import (
 func endpointSliceStrategy() registry.Strategy {
 	return typed[*discoveryv1.EndpointSlice]{
 		namespaced: true,
+		defaults:   defaultEndpointSlice,
+		validate:   validateEndpointSlice,
 		// An EndpointSlice has no spec: any change but metadata bumps its generation.
 		generation: func(s *discoveryv1.EndpointSlice) interface{} {
 			return []interface{}{s.AddressType, s.Endpoints, s.Ports}

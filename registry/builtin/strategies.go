@@ -10,7 +10,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/validation/path"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -64,15 +63,15 @@ func strategyFor(r schema.GroupVersionResource, namespaced bool) registry.Strate
 	case gvr("", "services"):
 		return serviceStrategy()
 	case gvr("", "endpoints"):
-		return typed[*corev1.Endpoints]{namespaced: true}
+		return endpointsStrategy()
 	case gvr("", "events"):
 		return coreEventStrategy()
 	case gvr("", "nodes"):
 		return nodeStrategy()
 	case gvr("", "limitranges"):
-		return typed[*corev1.LimitRange]{namespaced: true}
+		return limitRangeStrategy()
 	case gvr("", "resourcequotas"):
-		return typed[*corev1.ResourceQuota]{namespaced: true, status: true}
+		return resourceQuotaStrategy()
 	case gvr("", "persistentvolumes"):
 		return persistentVolumeStrategy()
 	case gvr("", "persistentvolumeclaims"):
@@ -96,31 +95,35 @@ func strategyFor(r schema.GroupVersionResource, namespaced bool) registry.Strate
 	case gvr("batch", "cronjobs"):
 		return cronJobStrategy()
 	case gvr(rbacv1.GroupName, "roles"):
-		return typed[*rbacv1.Role]{namespaced: true, nameFn: path.ValidatePathSegmentName}
+		return roleStrategy()
 	case gvr(rbacv1.GroupName, "rolebindings"):
-		return typed[*rbacv1.RoleBinding]{namespaced: true, nameFn: path.ValidatePathSegmentName}
+		return roleBindingStrategy()
 	case gvr(rbacv1.GroupName, "clusterroles"):
-		return typed[*rbacv1.ClusterRole]{nameFn: path.ValidatePathSegmentName}
+		return clusterRoleStrategy()
 	case gvr(rbacv1.GroupName, "clusterrolebindings"):
-		return typed[*rbacv1.ClusterRoleBinding]{nameFn: path.ValidatePathSegmentName}
+		return clusterRoleBindingStrategy()
 	case gvr(coordinationv1.GroupName, "leases"):
-		return typed[*coordinationv1.Lease]{namespaced: true}
+		return typed[*coordinationv1.Lease]{namespaced: true, validate: validateLease}
 	case gvr(eventsv1.GroupName, "events"):
 		return typed[*eventsv1.Event]{namespaced: true}
 	case gvr(discoveryv1.GroupName, "endpointslices"):
 		return endpointSliceStrategy()
 	case gvr(networkingv1.GroupName, "ingresses"):
-		return typed[*networkingv1.Ingress]{namespaced: true, status: true, generation: specOf[*networkingv1.Ingress]}
+		return typed[*networkingv1.Ingress]{namespaced: true, status: true, validate: validateIngress, generation: specOf[*networkingv1.Ingress]}
 	case gvr(networkingv1.GroupName, "networkpolicies"):
-		return typed[*networkingv1.NetworkPolicy]{namespaced: true, generation: specOf[*networkingv1.NetworkPolicy]}
+		return typed[*networkingv1.NetworkPolicy]{namespaced: true, defaults: defaultNetworkPolicy, validate: validateNetworkPolicy, generation: specOf[*networkingv1.NetworkPolicy]}
 	case gvr(policyv1.GroupName, "poddisruptionbudgets"):
-		return typed[*policyv1.PodDisruptionBudget]{namespaced: true, status: true, generation: specOf[*policyv1.PodDisruptionBudget]}
+		return typed[*policyv1.PodDisruptionBudget]{namespaced: true, status: true, validate: validatePodDisruptionBudget, generation: specOf[*policyv1.PodDisruptionBudget]}
 	case gvr(admissionregistrationv1.GroupName, "mutatingwebhookconfigurations"):
 		return typed[*admissionregistrationv1.MutatingWebhookConfiguration]{
+			defaults:   defaultMutatingWebhookConfiguration,
+			validate:   validateMutatingWebhookConfiguration,
 			generation: func(o *admissionregistrationv1.MutatingWebhookConfiguration) interface{} { return o.Webhooks },
 		}
 	case gvr(admissionregistrationv1.GroupName, "validatingwebhookconfigurations"):
 		return typed[*admissionregistrationv1.ValidatingWebhookConfiguration]{
+			defaults:   defaultValidatingWebhookConfiguration,
+			validate:   validateValidatingWebhookConfiguration,
 			generation: func(o *admissionregistrationv1.ValidatingWebhookConfiguration) interface{} { return o.Webhooks },
 		}
 	}

@@ -32,7 +32,8 @@ type typed[T object] struct {
 	// createKeepsStatus lets a create set status (nodes: the kubelet registers a node with it).
 	createKeepsStatus bool
 
-	// initStatus sets the status a new object starts with, after status was cleared.
+	// initStatus sets the status a new object starts with, after defaults ran and status was
+	// cleared.
 	initStatus func(obj T)
 	// prepareCreate adds a kind's own rules to a create.
 	prepareCreate func(obj T)
@@ -58,6 +59,10 @@ func (s typed[T]) PrepareForCreate(_ context.Context, obj runtime.Object) {
 	if !ok {
 		return
 	}
+	// kube defaults while decoding, before the strategy runs; the order here is the same.
+	if s.defaults != nil {
+		s.defaults(o)
+	}
 	if s.status && !s.createKeepsStatus {
 		clearStatus(o)
 		if s.initStatus != nil {
@@ -66,9 +71,6 @@ func (s typed[T]) PrepareForCreate(_ context.Context, obj runtime.Object) {
 	}
 	if s.generation != nil {
 		o.SetGeneration(1)
-	}
-	if s.defaults != nil {
-		s.defaults(o)
 	}
 	if s.prepareCreate != nil {
 		s.prepareCreate(o)
@@ -81,11 +83,11 @@ func (s typed[T]) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	if !ok1 || !ok2 {
 		return
 	}
-	if s.status {
-		copyField(o, prev, "Status")
-	}
 	if s.defaults != nil {
 		s.defaults(o)
+	}
+	if s.status {
+		copyField(o, prev, "Status")
 	}
 	if s.prepareUpdate != nil {
 		s.prepareUpdate(o, prev)
