@@ -139,7 +139,7 @@ func (c *Cache) Get(ctx context.Context, key string, opts storage.GetOptions) (r
 	}
 	var obj runtime.Object
 	var readRV uint64
-	err := c.readFresh(ctx, key, rv, func() {
+	err := c.readFresh(ctx, key, rv, false, func() {
 		if ev, found := c.store.get(key); found {
 			obj = ev.Object
 		}
@@ -166,7 +166,7 @@ func (c *Cache) GetList(ctx context.Context, key string, opts storage.ListOption
 	prefix, exact := c.scope(key, opts.Recursive)
 	var candidates []*storage.Event
 	var readRV uint64
-	err := c.readFresh(ctx, key, rv, func() {
+	err := c.readFresh(ctx, key, rv, false, func() {
 		candidates = c.selectLocked(prefix, exact)
 		readRV = c.rv
 	})
@@ -230,9 +230,9 @@ func (c *Cache) selectLocked(prefix string, exact bool) []*storage.Event {
 }
 
 // readFresh waits until the cache is ready and has caught up with rv, then calls read with the
-// cache read-locked. It fails when ctx ends, when the cache stops, or with "Too large resource
+// cache read-locked (write-locked when exclusive, for reads that also register a watcher). It fails when ctx ends, when the cache stops, or with "Too large resource
 // version" when the cache is still behind rv after Options.FreshnessTimeout.
-func (c *Cache) readFresh(ctx context.Context, key string, rv uint64, read func()) error {
+func (c *Cache) readFresh(ctx context.Context, key string, rv uint64, exclusive bool, read func()) error {
 	var deadline <-chan time.Time
 	registered := false
 	defer func() {
@@ -240,15 +240,19 @@ func (c *Cache) readFresh(ctx context.Context, key string, rv uint64, read func(
 			c.waiting.Add(-1)
 		}
 	}()
+	lock, unlock := c.mu.RLock, c.mu.RUnlock
+	if exclusive {
+		lock, unlock = c.mu.Lock, c.mu.Unlock
+	}
 	for {
-		c.mu.RLock()
+		lock()
 		if c.ready && c.rv >= rv {
 			read()
-			c.mu.RUnlock()
+			unlock()
 			return nil
 		}
 		ready, readyCh, rvCh, current := c.ready, c.readyCh, c.rvCh, c.rv
-		c.mu.RUnlock()
+		unlock()
 
 		wake := readyCh
 		if ready {

@@ -84,9 +84,9 @@ func (c *Cache) Watch(ctx context.Context, key string, opts storage.ListOptions)
 		}
 		c.registerLocked(w)
 	}
-	err := c.readFresh(ctx, key, minRV, read)
+	err := c.readFresh(ctx, key, minRV, true, read)
 	if err != nil && opts.ResourceVersion == "" && storage.IsCode(err, storage.ErrCodeTooLargeResourceVersion) {
-		err = c.readFresh(ctx, key, 0, read) // best effort: the newest state the cache has
+		err = c.readFresh(ctx, key, 0, true, read) // best effort: the newest state the cache has
 	}
 	if err != nil {
 		return nil, err
