@@ -10,9 +10,9 @@
 // patchMergeKey struct tags become x-kubernetes-patch-strategy and x-kubernetes-patch-merge-key,
 // which strategic merge patch reads. Top-level kinds carry x-kubernetes-group-version-kind.
 //
-// What reflection cannot see is left out rather than guessed: descriptions (Go comments), and
-// the +listType/+listMapKey markers. Required fields are inferred only where it is safe (see
-// required in schema.go).
+// Descriptions come from the SwaggerDoc methods k8s.io/api generates from its Go comments.
+// What reflection cannot see is left out rather than guessed: the +listType/+listMapKey/+required
+// markers. Required fields are inferred only where it is safe (see required in schema.go).
 //
 // openapi imports registry and registry/discovery; never host or storage.
 package openapi

@@ -55,6 +55,23 @@ var (
 	}
 )
 
+// swaggerDocer is implemented by the k8s.io/api and apimachinery types: their generated
+// SwaggerDoc holds the Go comments (the type's under "", each field's under its JSON name),
+// which is where kube's descriptions come from too.
+type swaggerDocer interface {
+	SwaggerDoc() map[string]string
+}
+
+func swaggerDoc(t reflect.Type) map[string]string {
+	if d, ok := reflect.New(t).Elem().Interface().(swaggerDocer); ok {
+		return d.SwaggerDoc()
+	}
+	if d, ok := reflect.New(t).Interface().(swaggerDocer); ok {
+		return d.SwaggerDoc()
+	}
+	return nil
+}
+
 // builder collects the definitions reachable from the types it is asked about.
 type builder struct {
 	flavor flavor
@@ -223,6 +240,7 @@ func (b *builder) customSchema(t reflect.Type) spec.Schema {
 func (b *builder) structSchema(t reflect.Type) spec.Schema {
 	s := typed("object", "")
 	s.Properties = map[string]spec.Schema{}
+	s.Description = swaggerDoc(t)[""]
 	inferRequired := !hasObjectMeta(t)
 	b.addFields(t, &s, inferRequired)
 	sort.Strings(s.Required)
@@ -240,6 +258,7 @@ func hasObjectMeta(t reflect.Type) bool {
 
 // addFields adds t's JSON fields to s, flattening embedded structs as encoding/json does.
 func (b *builder) addFields(t reflect.Type, s *spec.Schema, inferRequired bool) {
+	docs := swaggerDoc(t)
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -259,9 +278,7 @@ func (b *builder) addFields(t reflect.Type, s *spec.Schema, inferRequired bool) 
 		if name == "" {
 			name = f.Name
 		}
-		prop := b.schemaOf(f.Type)
-		prop = b.withPatchExtensions(prop, f.Tag)
-		s.Properties[name] = prop
+		s.Properties[name] = b.fieldSchema(f, docs[name])
 		if inferRequired && required(f.Type, opts) {
 			s.Required = append(s.Required, name)
 		}
@@ -288,16 +305,19 @@ func hasOption(opts, want string) bool {
 	return false
 }
 
-// withPatchExtensions carries the patchStrategy and patchMergeKey struct tags into the schema,
-// as kube's generator does. In v3 a reference cannot have siblings, so it is wrapped in allOf.
-func (b *builder) withPatchExtensions(prop spec.Schema, tag reflect.StructTag) spec.Schema {
-	strategy, mergeKey := tag.Get("patchStrategy"), tag.Get("patchMergeKey")
-	if strategy == "" && mergeKey == "" {
+// fieldSchema is the schema of a struct field: its type's, with the field's description and
+// the patchStrategy and patchMergeKey struct tags carried over as kube's generator does. In v3
+// a reference cannot have siblings, so one that needs them is wrapped in allOf, as kube does.
+func (b *builder) fieldSchema(f reflect.StructField, description string) spec.Schema {
+	prop := b.schemaOf(f.Type)
+	strategy, mergeKey := f.Tag.Get("patchStrategy"), f.Tag.Get("patchMergeKey")
+	if description == "" && strategy == "" && mergeKey == "" {
 		return prop
 	}
 	if b.flavor == flavorV3 && prop.Ref.String() != "" {
 		prop = spec.Schema{SchemaProps: spec.SchemaProps{AllOf: []spec.Schema{prop}}}
 	}
+	prop.Description = description
 	if mergeKey != "" {
 		prop.AddExtension(extPatchMergeKey, mergeKey)
 	}
