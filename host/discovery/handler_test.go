@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/restmapper"
 
 	"github.com/kapi-dev/kapi/registry"
+	"github.com/kapi-dev/kapi/registry/builtin"
 )
 
 var verbs = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
@@ -332,6 +333,31 @@ func TestConcurrentChanges(t *testing.T) {
 	h.ServeAPIs(rec, httptest.NewRequest(http.MethodGet, "/apis", nil))
 	if strings.Contains(rec.Body.String(), "example.com") {
 		t.Errorf("stale /apis after the last Remove: %s", rec.Body.String())
+	}
+}
+
+// TestBuiltinResources serves the built-in descriptors and checks kubectl's view of a few.
+func TestBuiltinResources(t *testing.T) {
+	reg := registry.New()
+	for _, r := range builtin.Resources() {
+		reg.Add(&registry.Entry{Resource: r})
+	}
+	srv := newServer(t, reg)
+	_, lists, err := newDiscoveryClient(t, srv, false).ServerGroupsAndResources()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, l := range lists {
+		for _, r := range l.APIResources {
+			found[l.GroupVersion+" "+r.Name+" "+r.Kind] = true
+		}
+	}
+	for _, want := range []string{"v1 pods Pod", "apps/v1 deployments Deployment", "v1 namespaces Namespace",
+		"rbac.authorization.k8s.io/v1 clusterroles ClusterRole", "batch/v1 cronjobs CronJob"} {
+		if !found[want] {
+			t.Errorf("discovery lacks %q", want)
+		}
 	}
 }
 
