@@ -245,6 +245,11 @@ func (c *Cache) readFresh(ctx context.Context, key string, rv uint64, exclusive 
 		lock, unlock = c.mu.Lock, c.mu.Unlock
 	}
 	for {
+		select {
+		case <-c.done:
+			return notReady(key, errStopped)
+		default:
+		}
 		lock()
 		if c.ready && c.rv >= rv {
 			read()

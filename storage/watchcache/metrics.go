@@ -4,13 +4,14 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // cacheMetrics are one cache's series. Every cache of a process registers the same collectors on
 // the same Registerer; the first registration wins and the others reuse it.
 type cacheMetrics struct {
-	resource    string
-	group, kind string
+	resource string
+	gvk      schema.GroupVersionKind
 
 	capacityGauge  *prometheus.GaugeVec
 	objectsGauge   *prometheus.GaugeVec
@@ -26,16 +27,15 @@ func newCacheMetrics(opts Options) *cacheMetrics {
 	if opts.Registerer == nil {
 		return nil
 	}
-	kind := opts.Kind
-	if kind == "" {
-		kind = opts.GroupResource.Resource
+	gvk := opts.Kind
+	if gvk.Kind == "" {
+		gvk = schema.GroupVersionKind{Group: opts.GroupResource.Group, Kind: opts.GroupResource.Resource}
 	}
 	reg := opts.Registerer
 	byResource := []string{"resource"}
 	return &cacheMetrics{
 		resource: opts.GroupResource.String(),
-		group:    opts.GroupResource.Group,
-		kind:     kind,
+		gvk:      gvk,
 		capacityGauge: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "apiserver_watch_cache_capacity", Help: "Total capacity of the watch cache's event buffer, by resource."}, byResource)),
 		objectsGauge: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -51,7 +51,7 @@ func newCacheMetrics(opts Options) *cacheMetrics {
 		terminatedVec: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "apiserver_terminated_watchers_total", Help: "Number of watchers terminated because they did not keep up, by resource."}, byResource)),
 		watchers: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "apiserver_registered_watchers", Help: "Number of currently registered watchers, by group and kind."}, []string{"group", "kind"})),
+			Name: "apiserver_registered_watchers", Help: "Number of currently registered watchers for a given resource."}, []string{"group", "version", "kind"})),
 	}
 }
 
@@ -108,13 +108,13 @@ func (m *cacheMetrics) terminated() {
 
 func (m *cacheMetrics) watcherAdded() {
 	if m != nil {
-		m.watchers.WithLabelValues(m.group, m.kind).Inc()
+		m.watchers.WithLabelValues(m.gvk.Group, m.gvk.Version, m.gvk.Kind).Inc()
 	}
 }
 
 func (m *cacheMetrics) watcherRemoved() {
 	if m != nil {
-		m.watchers.WithLabelValues(m.group, m.kind).Dec()
+		m.watchers.WithLabelValues(m.gvk.Group, m.gvk.Version, m.gvk.Kind).Dec()
 	}
 }
 

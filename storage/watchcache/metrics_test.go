@@ -48,7 +48,7 @@ func value(m *dto.Metric) float64 {
 func TestMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	gr := schema.GroupResource{Resource: "configmaps"}
-	e := newTestEnv(t, Options{GroupResource: gr, Kind: "ConfigMap", Registerer: reg, Capacity: 64})
+	e := newTestEnv(t, Options{GroupResource: gr, Kind: schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, Registerer: reg, Capacity: 64})
 	rv := e.create(t, "ns", "a", nil)
 	e.cacheList(t, prefix, rv, storage.Predicate{})
 
@@ -64,7 +64,7 @@ func TestMetrics(t *testing.T) {
 		watchers[i] = e.watch(t, prefix, storage.ListOptions{ResourceVersion: strconv.FormatUint(rv, 10), Recursive: true})
 	}
 	byResource := map[string]string{"resource": "configmaps"}
-	if v, _ := gauge(t, reg, "apiserver_registered_watchers", map[string]string{"group": "", "kind": "ConfigMap"}); v != 3 {
+	if v, _ := gauge(t, reg, "apiserver_registered_watchers", map[string]string{"group": "", "version": "v1", "kind": "ConfigMap"}); v != 3 {
 		t.Errorf("registered watchers = %v, want 3", v)
 	}
 	if v, _ := gauge(t, reg, "apiserver_watch_cache_capacity", byResource); v != 64 {
@@ -78,7 +78,7 @@ func TestMetrics(t *testing.T) {
 		for range w.ResultChan() {
 		}
 	}
-	if v, _ := gauge(t, reg, "apiserver_registered_watchers", map[string]string{"group": "", "kind": "ConfigMap"}); v != 0 {
+	if v, _ := gauge(t, reg, "apiserver_registered_watchers", map[string]string{"group": "", "version": "v1", "kind": "ConfigMap"}); v != 0 {
 		t.Errorf("registered watchers after stop = %v, want 0", v)
 	}
 	e.cache.Stop()

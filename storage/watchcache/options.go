@@ -26,8 +26,9 @@ const (
 type Options struct {
 	// GroupResource names the resource in metrics and logs.
 	GroupResource schema.GroupResource
-	// Kind labels the registered-watchers gauge; "" uses the resource name.
-	Kind string
+	// Kind labels the registered-watchers gauge (group, version, kind, as kube's); an empty Kind
+	// uses the resource name.
+	Kind schema.GroupVersionKind
 
 	// Capacity is the event buffer's initial and smallest size. The buffer doubles (up to
 	// MaxCapacity) while it holds less than EventFreshDuration of history, and halves again when
