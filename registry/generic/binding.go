@@ -35,6 +35,9 @@ var bindingGR = schema.GroupResource{Resource: "pods/binding"}
 // already bound or being deleted, 404 when it does not exist, 422 for a binding without a
 // node. It answers Status Success, as kube does.
 func (b *BindingStore) Create(ctx context.Context, namespace string, obj runtime.Object, admission registry.Admission, opts *metav1.CreateOptions) (runtime.Object, error) {
+	if opts == nil {
+		opts = &metav1.CreateOptions{}
+	}
 	binding, ok := obj.(*corev1.Binding)
 	if !ok {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("not a Binding object: %T", obj))

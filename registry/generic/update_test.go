@@ -160,7 +160,9 @@ func TestUpdateCreatesWhereKubeAllows(t *testing.T) {
 		t.Errorf("created %v uid %q: want a created event with a uid", created, out.(*corev1.Event).UID)
 	}
 	// The same PUT into a missing namespace is refused like a create.
-	_, _, err = events.Update(context.Background(), "nope", "e1", "", replaceWith(ev), registry.Admission{}, true, nil)
+	elsewhere := ev.DeepCopy()
+	elsewhere.InvolvedObject.Namespace = "nope"
+	_, _, err = events.Update(context.Background(), "nope", "e1", "", replaceWith(elsewhere), registry.Admission{}, true, nil)
 	wantStatus(t, err, 404, metav1.StatusReasonNotFound)
 }
 

@@ -1,0 +1,183 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/kapi-dev/kapi/registry"
+)
+
+// namespaceController empties terminating namespaces, as kube's namespace controller: it
+// deletes every namespaced object in the namespace, across every resource the registry serves
+// (custom resources included), waits for objects held by finalizers, and then removes the
+// "kubernetes" spec finalizer, which lets the namespace go.
+type namespaceController struct {
+	reg  *registry.Registry
+	opts Options
+	q    *queue
+	// terminating holds the namespaces being emptied, so that a deletion inside one requeues it.
+	terminating syncSet
+}
+
+func newNamespaceController(reg *registry.Registry, opts Options) *namespaceController {
+	return &namespaceController{reg: reg, opts: opts, q: newQueue(), terminating: newSyncSet()}
+}
+
+func (c *namespaceController) queue() *queue { return c.q }
+
+func (c *namespaceController) observe(ev event) {
+	if ev.entry.Resource.GroupVersionResource() == namespacesGVR {
+		name := ev.meta.GetName()
+		if ev.typ != watch.Deleted && ev.meta.GetDeletionTimestamp() != nil {
+			c.terminating.add(name)
+			c.q.add(name)
+		} else {
+			c.terminating.remove(name)
+		}
+		return
+	}
+	// An object leaving a terminating namespace may be the last one holding it.
+	if ns := ev.meta.GetNamespace(); ns != "" && ev.typ == watch.Deleted && c.terminating.has(ns) {
+		c.q.add(ns)
+	}
+}
+
+func (c *namespaceController) resync() {
+	for _, ns := range c.terminating.list() {
+		c.q.add(ns)
+	}
+}
+
+func (c *namespaceController) work(ctx context.Context, name string) error {
+	nsEntry := c.reg.Get(namespacesGVR)
+	if nsEntry == nil {
+		return nil
+	}
+	obj, err := nsEntry.Store.Get(ctx, "", name, &metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		c.terminating.remove(name)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ns, ok := obj.(*corev1.Namespace)
+	if !ok || ns.DeletionTimestamp == nil {
+		return nil
+	}
+	if !hasKubernetesFinalizer(ns) {
+		// Finalized already; a delete finishes it (it waits for metadata finalizers, if any).
+		if len(ns.Finalizers) == 0 {
+			_, _, err := nsEntry.Store.Delete(ctx, "", name, registry.Admission{}, &metav1.DeleteOptions{})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return err
+			}
+		}
+		return nil
+	}
+	remaining, err := c.deleteContent(ctx, name)
+	if err != nil {
+		return err
+	}
+	if remaining > 0 {
+		// Finalizers hold some objects; their deletion requeues the namespace, and so does
+		// this timer in case an event is missed.
+		c.q.addAfter(name, c.opts.RetryDelay*5)
+		return nil
+	}
+	return c.finalize(ctx, nsEntry, name)
+}
+
+// deleteContent deletes every namespaced object in ns with background propagation (as kube's
+// namespace deleter does) and counts the objects that remain.
+func (c *namespaceController) deleteContent(ctx context.Context, ns string) (int, error) {
+	background := metav1.DeletePropagationBackground
+	remaining := 0
+	for _, e := range c.reg.Entries() {
+		if !e.Resource.Namespaced || !hasVerb(e.Resource, "list") {
+			continue
+		}
+		list, err := e.Store.List(ctx, ns, &metav1.ListOptions{})
+		if err != nil {
+			return 0, fmt.Errorf("listing %s in %s: %w", e.Resource.Plural, ns, err)
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return 0, err
+		}
+		for _, item := range items {
+			m, err := meta.Accessor(item)
+			if err != nil {
+				continue
+			}
+			remaining++
+			if m.GetDeletionTimestamp() != nil {
+				continue
+			}
+			_, deleted, err := e.Store.Delete(ctx, ns, m.GetName(), registry.Admission{}, &metav1.DeleteOptions{PropagationPolicy: &background})
+			if apierrors.IsNotFound(err) || (err == nil && deleted) {
+				remaining--
+				continue
+			}
+			if err != nil {
+				return 0, fmt.Errorf("deleting %s %s/%s: %w", e.Resource.Plural, ns, m.GetName(), err)
+			}
+		}
+	}
+	return remaining, nil
+}
+
+// finalize removes the "kubernetes" spec finalizer through namespaces/finalize.
+func (c *namespaceController) finalize(ctx context.Context, nsEntry *registry.Entry, name string) error {
+	store := nsEntry.Store
+	if f := nsEntry.Subresources["finalize"]; f != nil {
+		store = f
+	}
+	_, _, err := store.Update(ctx, "", name, "finalize", func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+		ns, ok := current.(*corev1.Namespace)
+		if !ok {
+			return nil, apierrors.NewNotFound(corev1.Resource("namespaces"), name)
+		}
+		ns = ns.DeepCopy()
+		var keep []corev1.FinalizerName
+		for _, f := range ns.Spec.Finalizers {
+			if f != corev1.FinalizerKubernetes {
+				keep = append(keep, f)
+			}
+		}
+		ns.Spec.Finalizers = keep
+		return ns, nil
+	}, registry.Admission{}, false, &metav1.UpdateOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func hasKubernetesFinalizer(ns *corev1.Namespace) bool {
+	for _, f := range ns.Spec.Finalizers {
+		if f == corev1.FinalizerKubernetes {
+			return true
+		}
+	}
+	return false
+}
+
+func hasVerb(res *registry.Resource, verb string) bool {
+	if len(res.Verbs) == 0 {
+		return true
+	}
+	for _, v := range res.Verbs {
+		if v == verb {
+			return true
+		}
+	}
+	return false
+}

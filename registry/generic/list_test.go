@@ -1,0 +1,167 @@
+package generic
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/kapi-dev/kapi/registry"
+)
+
+func TestListScopesAndSelectors(t *testing.T) {
+	env := newEnv(t)
+	env.createNamespace(t, "ns2")
+	cms := env.configMaps(t)
+	for _, c := range []struct{ ns, name, tier string }{{"ns", "a", "web"}, {"ns", "b", "db"}, {"ns2", "c", "web"}} {
+		cm := configMap(c.name, nil)
+		cm.Labels = map[string]string{"tier": c.tier}
+		mustCreate(t, cms, c.ns, cm)
+	}
+	cases := []struct {
+		name      string
+		namespace string
+		opts      metav1.ListOptions
+		want      string
+	}{
+		{"one namespace", "ns", metav1.ListOptions{}, "a b"},
+		{"all namespaces", "", metav1.ListOptions{}, "a b c"},
+		{"label selector", "", metav1.ListOptions{LabelSelector: "tier=web"}, "a c"},
+		{"set-based label selector", "", metav1.ListOptions{LabelSelector: "tier notin (web)"}, "b"},
+		{"field selector on name", "", metav1.ListOptions{FieldSelector: "metadata.name=b"}, "b"},
+		{"field selector on namespace", "", metav1.ListOptions{FieldSelector: "metadata.namespace!=ns"}, "c"},
+		{"limit", "", metav1.ListOptions{Limit: 2}, "a b"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := cms.List(context.Background(), tc.namespace, &tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			list := out.(*corev1.ConfigMapList)
+			var names []string
+			for _, cm := range list.Items {
+				names = append(names, cm.Name)
+			}
+			if got := strings.Join(names, " "); got != tc.want {
+				t.Errorf("listed %q, want %q", got, tc.want)
+			}
+			if list.ResourceVersion == "" || list.Kind != "ConfigMapList" || list.APIVersion != "v1" {
+				t.Errorf("list meta: kind %q apiVersion %q resourceVersion %q", list.Kind, list.APIVersion, list.ResourceVersion)
+			}
+			if tc.opts.Limit > 0 && list.Continue == "" {
+				t.Errorf("a limited list with more items has no continue token")
+			}
+		})
+	}
+}
+
+func TestListAndWatchOptionErrors(t *testing.T) {
+	env := newEnv(t)
+	cms := env.configMaps(t)
+	yes := true
+	cases := []struct {
+		name    string
+		opts    metav1.ListOptions
+		watch   bool
+		code    int32
+		reason  metav1.StatusReason
+		message string
+	}{
+		{"bad label selector", metav1.ListOptions{LabelSelector: "a in (b"}, false, 400, metav1.StatusReasonBadRequest, ""},
+		{"bad field selector", metav1.ListOptions{FieldSelector: "a==b==c"}, false, 400, metav1.StatusReasonBadRequest, ""},
+		{"unsupported field", metav1.ListOptions{FieldSelector: "data.x=y"}, false, 400, metav1.StatusReasonBadRequest, "field label not supported: data.x"},
+		{"bad resourceVersion", metav1.ListOptions{ResourceVersion: "abc"}, false, 400, metav1.StatusReasonBadRequest, `resourceVersion: Invalid value: "abc"`},
+		{"match without resourceVersion", metav1.ListOptions{ResourceVersionMatch: metav1.ResourceVersionMatchExact}, false, 422, metav1.StatusReasonInvalid, "resourceVersionMatch is forbidden unless resourceVersion is provided"},
+		{"unknown match", metav1.ListOptions{ResourceVersion: "1", ResourceVersionMatch: "Sometime"}, false, 422, metav1.StatusReasonInvalid, "Unsupported value"},
+		{"sendInitialEvents on a list", metav1.ListOptions{SendInitialEvents: &yes}, false, 422, metav1.StatusReasonInvalid, "sendInitialEvents is forbidden for list"},
+		{"bad continue", metav1.ListOptions{Limit: 1, Continue: "not-a-token"}, false, 400, metav1.StatusReasonBadRequest, ""},
+		{"sendInitialEvents without match", metav1.ListOptions{SendInitialEvents: &yes}, true, 422, metav1.StatusReasonInvalid, "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"},
+		{"watch with bad resourceVersion", metav1.ListOptions{ResourceVersion: "x1"}, true, 400, metav1.StatusReasonBadRequest, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			if tc.watch {
+				var w interface{ Stop() }
+				w, err = cms.Watch(context.Background(), "ns", &tc.opts)
+				if err == nil {
+					w.Stop()
+				}
+			} else {
+				_, err = cms.List(context.Background(), "ns", &tc.opts)
+			}
+			st := wantStatus(t, err, tc.code, tc.reason)
+			if !strings.Contains(st.Message, tc.message) {
+				t.Errorf("message %q does not contain %q", st.Message, tc.message)
+			}
+		})
+	}
+}
+
+func TestGetErrors(t *testing.T) {
+	env := newEnv(t)
+	cms := env.configMaps(t)
+	cases := []struct {
+		name, namespace, object string
+		code                    int32
+		reason                  metav1.StatusReason
+		message                 string
+	}{
+		{"missing", "ns", "nope", 404, metav1.StatusReasonNotFound, `configmaps "nope" not found`},
+		{"slash in name", "ns", "a/b", 400, metav1.StatusReasonBadRequest, "Name parameter invalid"},
+		{"dot-dot name", "ns", "..", 400, metav1.StatusReasonBadRequest, "Name parameter invalid"},
+		{"no namespace", "", "a", 400, metav1.StatusReasonBadRequest, "Namespace parameter required."},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := cms.Get(context.Background(), tc.namespace, tc.object, nil)
+			st := wantStatus(t, err, tc.code, tc.reason)
+			if !strings.Contains(st.Message, tc.message) {
+				t.Errorf("message %q does not contain %q", st.Message, tc.message)
+			}
+		})
+	}
+}
+
+func TestWatchEventsAndTimeout(t *testing.T) {
+	env := newEnv(t)
+	cms := env.configMaps(t)
+	created := mustCreate(t, cms, "ns", configMap("before", nil)).(*corev1.ConfigMap)
+
+	w, err := cms.Watch(context.Background(), "ns", &metav1.ListOptions{ResourceVersion: created.ResourceVersion, LabelSelector: "watched=yes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	unwatched := configMap("ignored", nil)
+	mustCreate(t, cms, "ns", unwatched)
+	cm := configMap("seen", nil)
+	cm.Labels = map[string]string{"watched": "yes"}
+	mustCreate(t, cms, "ns", cm)
+	if _, _, err := cms.Delete(context.Background(), "ns", "seen", registry.Admission{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []watch.EventType{watch.Added, watch.Deleted} {
+		ev, ok := <-w.ResultChan()
+		if !ok {
+			t.Fatalf("watch closed before %s", want)
+		}
+		if ev.Type != want || ev.Object.(*corev1.ConfigMap).Name != "seen" {
+			t.Fatalf("event %s %s, want %s seen", ev.Type, ev.Object.(*corev1.ConfigMap).Name, want)
+		}
+	}
+
+	// timeoutSeconds ends a watch: its channel closes without anyone stopping it.
+	one := int64(1)
+	tw, err := cms.Watch(context.Background(), "ns", &metav1.ListOptions{ResourceVersion: created.ResourceVersion, TimeoutSeconds: &one})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tw.Stop()
+	for range tw.ResultChan() {
+	}
+}
