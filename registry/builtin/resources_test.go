@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/api/meta"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -62,7 +62,7 @@ func TestResourcesComplete(t *testing.T) {
 			if got := reflect.TypeOf(list).Elem().Name(); got != r.Kind+"List" {
 				t.Errorf("NewList() is %s, want %sList", got, r.Kind)
 			}
-			if !meta.IsListType(list) {
+			if !apimeta.IsListType(list) {
 				t.Errorf("NewList() %T is not a list", list)
 			}
 			if obj == r.New() {

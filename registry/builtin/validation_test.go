@@ -1,0 +1,214 @@
+package builtin
+
+import (
+	"reflect"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+var app = map[string]string{"app": "web"}
+
+func TestValidateCreate(t *testing.T) {
+	ptr := func(v int32) *int32 { return &v }
+	cases := []struct {
+		name          string
+		group, plural string
+		obj           runtime.Object
+		want          []string
+	}{
+		{"valid pod", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: podSpec(container("a", "nginx"))}, nil},
+		{"pod without image", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: podSpec(container("a", ""))},
+			[]string{"FieldValueRequired spec.containers[0].image"}},
+		{"pod without containers", "", "pods", &corev1.Pod{ObjectMeta: meta("p")},
+			[]string{"FieldValueRequired spec.containers"}},
+		{"pod with duplicate container names", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: podSpec(container("a", "x"), container("a", "y"))},
+			[]string{"FieldValueDuplicate spec.containers[1].name"}},
+		{"pod with a bad container name", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: podSpec(container("Bad_Name", "x"))},
+			[]string{"FieldValueInvalid spec.containers[0].name"}},
+		{"pod with bad ports", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: podSpec(corev1.Container{
+			Name: "a", Image: "x", Ports: []corev1.ContainerPort{
+				{Name: "web", ContainerPort: 70000},
+				{Name: "web", ContainerPort: 80, Protocol: "HTTP"},
+			}})},
+			[]string{"FieldValueDuplicate spec.containers[0].ports[1].name", "FieldValueInvalid spec.containers[0].ports[0].containerPort", "FieldValueNotSupported spec.containers[0].ports[1].protocol"}},
+		{"pod mounting an unknown volume", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: podSpec(corev1.Container{
+			Name: "a", Image: "x", VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}})},
+			[]string{"FieldValueNotFound spec.containers[0].volumeMounts[0].name"}},
+		{"pod with a bad restart policy", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: corev1.PodSpec{
+			RestartPolicy: "Sometimes", Containers: []corev1.Container{container("a", "x")}}},
+			[]string{"FieldValueNotSupported spec.restartPolicy"}},
+		{"pod with an invalid name", "", "pods", &corev1.Pod{ObjectMeta: meta("Bad_Pod"), Spec: podSpec(container("a", "x"))},
+			[]string{"FieldValueInvalid metadata.name"}},
+		{"pod without namespace", "", "pods", &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: podSpec(container("a", "x"))},
+			[]string{"FieldValueRequired metadata.namespace"}},
+		{"pod with a bad label", "", "pods", &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "d", Labels: map[string]string{"a b": "c"}}, Spec: podSpec(container("a", "x"))},
+			[]string{"FieldValueInvalid metadata.labels"}},
+		{"pod requesting more than its limit", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: podSpec(corev1.Container{
+			Name: "a", Image: "x", Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: mustQuantity("2")},
+				Limits:   corev1.ResourceList{corev1.ResourceCPU: mustQuantity("1")},
+			}})},
+			[]string{"FieldValueInvalid spec.containers[0].resources.requests[cpu]"}},
+		{"namespace named like a subdomain", "", "namespaces", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a.b"}},
+			[]string{"FieldValueInvalid metadata.name"}},
+		{"namespaced field on a namespace", "", "namespaces", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: "x"}},
+			[]string{"FieldValueForbidden metadata.namespace"}},
+		{"service named with a leading digit", "", "services", &corev1.Service{ObjectMeta: meta("1svc"), Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}},
+			[]string{"FieldValueInvalid metadata.name"}},
+		{"service with bad ports", "", "services", &corev1.Service{ObjectMeta: meta("s"), Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 0}, {Port: 81}}}},
+			[]string{"FieldValueInvalid spec.ports[0].port", "FieldValueInvalid spec.ports[0].targetPort", "FieldValueRequired spec.ports[0].name", "FieldValueRequired spec.ports[1].name"}},
+		{"service without ports", "", "services", &corev1.Service{ObjectMeta: meta("s")},
+			[]string{"FieldValueRequired spec.ports"}},
+		{"configmap with a bad key", "", "configmaps", &corev1.ConfigMap{ObjectMeta: meta("c"), Data: map[string]string{"a b": "x", "ok.key": "y"}},
+			[]string{"FieldValueInvalid data[a b]"}},
+		{"tls secret without keys", "", "secrets", &corev1.Secret{ObjectMeta: meta("s"), Type: corev1.SecretTypeTLS},
+			[]string{"FieldValueRequired data[tls.crt]", "FieldValueRequired data[tls.key]"}},
+		{"valid deployment", "apps", "deployments", &appsv1.Deployment{ObjectMeta: meta("d"), Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: app}, Template: template(app)}}, nil},
+		{"deployment whose selector misses its template", "apps", "deployments", &appsv1.Deployment{ObjectMeta: meta("d"), Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "other"}}, Template: template(app)}},
+			[]string{"FieldValueInvalid spec.template.metadata.labels"}},
+		{"deployment without selector", "apps", "deployments", &appsv1.Deployment{ObjectMeta: meta("d"), Spec: appsv1.DeploymentSpec{Template: template(app)}},
+			[]string{"FieldValueRequired spec.selector"}},
+		{"deployment with an empty selector", "apps", "deployments", &appsv1.Deployment{ObjectMeta: meta("d"), Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{}, Template: template(app)}},
+			[]string{"FieldValueInvalid spec.selector"}},
+		{"deployment with negative replicas", "apps", "deployments", &appsv1.Deployment{ObjectMeta: meta("d"), Spec: appsv1.DeploymentSpec{
+			Replicas: ptr(-1), Selector: &metav1.LabelSelector{MatchLabels: app}, Template: template(app)}},
+			[]string{"FieldValueInvalid spec.replicas"}},
+		{"deployment whose pods never restart", "apps", "deployments", &appsv1.Deployment{ObjectMeta: meta("d"), Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: app}, Template: func() corev1.PodTemplateSpec {
+				t := template(app)
+				t.Spec.RestartPolicy = corev1.RestartPolicyNever
+				return t
+			}()}},
+			[]string{"FieldValueNotSupported spec.template.spec.restartPolicy"}},
+		{"replica set without selector", "apps", "replicasets", &appsv1.ReplicaSet{ObjectMeta: meta("r"), Spec: appsv1.ReplicaSetSpec{Template: template(app)}},
+			[]string{"FieldValueRequired spec.selector"}},
+		{"stateful set with an empty selector", "apps", "statefulsets", &appsv1.StatefulSet{ObjectMeta: meta("s"), Spec: appsv1.StatefulSetSpec{
+			Selector: &metav1.LabelSelector{}, Template: template(app)}},
+			[]string{"FieldValueInvalid spec.selector"}},
+		{"daemon set whose selector misses its template", "apps", "daemonsets", &appsv1.DaemonSet{ObjectMeta: meta("d"), Spec: appsv1.DaemonSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"x": "y"}}, Template: template(app)}},
+			[]string{"FieldValueInvalid spec.template.metadata.labels"}},
+		{"replication controller without selector or labels", "", "replicationcontrollers", &corev1.ReplicationController{ObjectMeta: meta("r"), Spec: corev1.ReplicationControllerSpec{
+			Template: func() *corev1.PodTemplateSpec { t := template(nil); return &t }()}},
+			[]string{"FieldValueRequired spec.selector"}},
+		{"valid job", "batch", "jobs", &batchv1.Job{ObjectMeta: meta("j"), Spec: batchv1.JobSpec{Template: func() corev1.PodTemplateSpec {
+			t := template(nil)
+			t.Spec.RestartPolicy = corev1.RestartPolicyNever
+			return t
+		}()}}, nil},
+		{"job whose pods restart always", "batch", "jobs", &batchv1.Job{ObjectMeta: meta("j"), Spec: batchv1.JobSpec{Template: template(nil)}},
+			[]string{"FieldValueNotSupported spec.template.spec.restartPolicy"}},
+		{"cron job with a bad schedule", "batch", "cronjobs", &batchv1.CronJob{ObjectMeta: meta("c"), Spec: batchv1.CronJobSpec{
+			Schedule: "* *", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: func() corev1.PodTemplateSpec {
+				t := template(nil)
+				t.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+				return t
+			}()}}}},
+			[]string{"FieldValueInvalid spec.schedule"}},
+		{"role rule without verbs", rbacv1.GroupName, "roles", &rbacv1.Role{ObjectMeta: meta("r"), Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}}}},
+			[]string{"FieldValueRequired rules[0].verbs"}},
+		{"rbac names may hold colons", rbacv1.GroupName, "clusterroles", &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "system:controller:x"}}, nil},
+		{"cluster role binding to a role", rbacv1.GroupName, "clusterrolebindings", &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b"},
+			RoleRef: rbacv1.RoleRef{Kind: "Role", Name: "r"}, Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "sa"}}},
+			[]string{"FieldValueNotSupported roleRef.kind", "FieldValueRequired subjects[0].namespace"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := lookup(t, tc.group, tc.plural)
+			got := errKeys(create(r, tc.obj))
+			if len(got) == 0 && len(tc.want) == 0 {
+				return
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("errors = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestValidateUpdate(t *testing.T) {
+	cases := []struct {
+		name          string
+		group, plural string
+		old           runtime.Object
+		change        func(obj runtime.Object)
+		want          []string
+	}{
+		{"pod image change is allowed", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: podSpec(container("a", "nginx"))},
+			func(o runtime.Object) { o.(*corev1.Pod).Spec.Containers[0].Image = "nginx:2" }, nil},
+		{"pod container rename is forbidden", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: podSpec(container("a", "nginx"))},
+			func(o runtime.Object) { o.(*corev1.Pod).Spec.Containers[0].Name = "b" }, []string{"FieldValueForbidden spec"}},
+		{"pod container add is forbidden", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: podSpec(container("a", "nginx"))},
+			func(o runtime.Object) {
+				p := o.(*corev1.Pod)
+				p.Spec.Containers = append(p.Spec.Containers, container("b", "x"))
+			}, []string{"FieldValueForbidden spec.containers"}},
+		{"pod toleration removal is forbidden", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: corev1.PodSpec{
+			Containers: []corev1.Container{container("a", "x")}, Tolerations: []corev1.Toleration{{Key: "k", Operator: corev1.TolerationOpExists}}}},
+			func(o runtime.Object) { o.(*corev1.Pod).Spec.Tolerations = nil }, []string{"FieldValueForbidden spec.tolerations"}},
+		{"renaming is forbidden", "", "configmaps", &corev1.ConfigMap{ObjectMeta: meta("c")},
+			func(o runtime.Object) { o.(*corev1.ConfigMap).Name = "d" }, []string{"FieldValueInvalid metadata.name"}},
+		{"an update needs a resourceVersion", "", "configmaps", &corev1.ConfigMap{ObjectMeta: meta("c")},
+			func(o runtime.Object) { o.(*corev1.ConfigMap).ResourceVersion = "" }, []string{"FieldValueInvalid metadata.resourceVersion"}},
+		{"immutable configmap data", "", "configmaps", &corev1.ConfigMap{ObjectMeta: meta("c"), Immutable: boolPtr(true), Data: map[string]string{"a": "1"}},
+			func(o runtime.Object) { o.(*corev1.ConfigMap).Data["a"] = "2" }, []string{"FieldValueForbidden data"}},
+		{"secret type is immutable", "", "secrets", &corev1.Secret{ObjectMeta: meta("s")},
+			func(o runtime.Object) {
+				s := o.(*corev1.Secret)
+				s.Type = corev1.SecretTypeBasicAuth
+				s.Data = map[string][]byte{"username": []byte("u")}
+			}, []string{"FieldValueInvalid type"}},
+		{"deployment selector is immutable", "apps", "deployments", &appsv1.Deployment{ObjectMeta: meta("d"), Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: app}, Template: template(map[string]string{"app": "web", "v": "1"})}},
+			func(o runtime.Object) {
+				o.(*appsv1.Deployment).Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"v": "1"}}
+			}, []string{"FieldValueInvalid spec.selector"}},
+		{"stateful set service name is immutable", "apps", "statefulsets", &appsv1.StatefulSet{ObjectMeta: meta("s"), Spec: appsv1.StatefulSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: app}, Template: template(app)}},
+			func(o runtime.Object) { o.(*appsv1.StatefulSet).Spec.ServiceName = "other" }, []string{"FieldValueForbidden spec"}},
+		{"stateful set replicas may change", "apps", "statefulsets", &appsv1.StatefulSet{ObjectMeta: meta("s"), Spec: appsv1.StatefulSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: app}, Template: template(app)}},
+			func(o runtime.Object) { o.(*appsv1.StatefulSet).Spec.Replicas = int32Ptr(5) }, nil},
+		{"service cluster IP may not change", "", "services", &corev1.Service{ObjectMeta: meta("s"), Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}},
+			func(o runtime.Object) { o.(*corev1.Service).Spec.ClusterIP = "10.96.0.77" }, []string{"FieldValueInvalid spec.clusterIPs[0]"}},
+		{"service update may leave out the cluster IP", "", "services", &corev1.Service{ObjectMeta: meta("s"), Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}},
+			func(o runtime.Object) {
+				s := o.(*corev1.Service)
+				s.Spec.ClusterIP, s.Spec.ClusterIPs = "", nil
+			}, nil},
+		{"job template is immutable", "batch", "jobs", &batchv1.Job{ObjectMeta: meta("j"), Spec: batchv1.JobSpec{Template: func() corev1.PodTemplateSpec {
+			t := template(nil)
+			t.Spec.RestartPolicy = corev1.RestartPolicyNever
+			return t
+		}()}},
+			func(o runtime.Object) { o.(*batchv1.Job).Spec.Template.Spec.Containers[0].Image = "other" }, []string{"FieldValueInvalid spec.template"}},
+		{"role binding roleRef is immutable", rbacv1.GroupName, "rolebindings", &rbacv1.RoleBinding{ObjectMeta: meta("b"), RoleRef: rbacv1.RoleRef{Kind: "Role", Name: "r"}},
+			func(o runtime.Object) { o.(*rbacv1.RoleBinding).RoleRef.Name = "other" }, []string{"FieldValueInvalid roleRef"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := lookup(t, tc.group, tc.plural)
+			old := stored(t, r, tc.old)
+			obj := old.DeepCopyObject()
+			tc.change(obj)
+			got := errKeys(update(r, obj, old))
+			if len(got) == 0 && len(tc.want) == 0 {
+				return
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("errors = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func boolPtr(b bool) *bool { return &b }
