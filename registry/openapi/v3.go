@@ -128,3 +128,15 @@ func parameterV3(p parameter) *spec3.Parameter {
 	s := typed(p.typ, "")
 	return &spec3.Parameter{ParameterProps: spec3.ParameterProps{Name: p.name, In: p.in, Required: p.required, Schema: &s}}
 }
+
+// Schemas is every served kind's schema and the schemas they refer to, in the OpenAPI v3 form
+// (references to "#/components/schemas/NAME", group-version-kind extensions set). It is what
+// k8s.io/apimachinery's managedfields.NewTypeConverter needs for server-side apply.
+func Schemas(entries []*registry.Entry) map[string]*spec.Schema {
+	b := newBuilder(flavorV3)
+	b.addMeta(discovery.Build(entries).GroupVersions())
+	for _, e := range entries {
+		b.addResource(e.Resource)
+	}
+	return b.finish()
+}
