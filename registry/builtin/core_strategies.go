@@ -26,19 +26,9 @@ func namespaceStrategy() registry.Strategy {
 			ns.Spec.Finalizers = append(ns.Spec.Finalizers, corev1.FinalizerKubernetes)
 		},
 		prepareUpdate: func(ns, old *corev1.Namespace) {
-			// spec.finalizers change only through /finalize.
+			// spec.finalizers change only through /finalize, which the generic store serves.
 			ns.Spec.Finalizers = old.Spec.Finalizers
 		},
-	}
-}
-
-// NamespaceFinalizeStrategy is the strategy of namespaces/finalize: an update through it may
-// change spec.finalizers (and metadata) but keeps the old status, as kube's finalize strategy.
-func NamespaceFinalizeStrategy() registry.Strategy {
-	return typed[*corev1.Namespace]{
-		nameFn:   apivalidation.ValidateNamespaceName,
-		status:   true,
-		defaults: defaultNamespace,
 	}
 }
 
