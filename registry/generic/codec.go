@@ -3,6 +3,7 @@ package generic
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -16,6 +17,7 @@ import (
 func Codec(res *registry.Resource) storage.Codec {
 	gvk := res.GroupVersionKind()
 	listGVK := gvk.GroupVersion().WithKind(res.Kind + "List")
+	listType := reflect.TypeOf(res.NewList())
 	return storage.Codec{
 		New:     res.New,
 		NewList: res.NewList,
@@ -33,7 +35,7 @@ func Codec(res *registry.Resource) storage.Codec {
 			if err := json.Unmarshal(data, into); err != nil {
 				return fmt.Errorf("decoding %s: %w", gvk.Kind, err)
 			}
-			if isList(into) {
+			if reflect.TypeOf(into) == listType {
 				into.GetObjectKind().SetGroupVersionKind(listGVK)
 			} else {
 				into.GetObjectKind().SetGroupVersionKind(gvk)

@@ -60,7 +60,6 @@ func TestCreateSetsSystemFields(t *testing.T) {
 	}
 }
 
-
 func TestCreateClearsClientSetFields(t *testing.T) {
 	env := newEnv(t)
 	d := deployment("d", 2)

@@ -23,9 +23,13 @@ func NamespaceGetter(reg *registry.Registry) func(ctx context.Context, name stri
 		if e == nil {
 			return nil, apierrors.NewNotFound(corev1.Resource("namespaces"), name)
 		}
-		// A quorum read (resourceVersion ""): a create right after its namespace's must find it,
-		// and one right after a delete must see it terminating.
-		obj, err := e.Store.Get(ctx, "", name, &metav1.GetOptions{})
+		// As kube's NamespaceLifecycle: the cache first (resourceVersion "0", no etcd round trip
+		// on every create), then a live read when the cache has not seen the namespace yet, so a
+		// create right after its namespace's is not refused.
+		obj, err := e.Store.Get(ctx, "", name, &metav1.GetOptions{ResourceVersion: "0"})
+		if apierrors.IsNotFound(err) {
+			obj, err = e.Store.Get(ctx, "", name, &metav1.GetOptions{})
+		}
 		if err != nil {
 			return nil, err
 		}

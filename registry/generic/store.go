@@ -2,6 +2,7 @@ package generic
 
 import (
 	"context"
+	"reflect"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -48,6 +49,8 @@ type Store struct {
 	allowCreateOnUpdate bool
 	// gcPolicy is the propagation a delete uses when the client names none.
 	gcPolicy gcPolicy
+	// listType is the Go type of the resource's lists.
+	listType reflect.Type
 	// generateName makes a name from a generateName prefix (tests replace it to force
 	// collisions).
 	generateName func(base string) string
@@ -82,6 +85,7 @@ func NewStore(res *registry.Resource, s storage.Interface, deps Deps) *Store {
 		allowCreateOnUpdate: allowsCreateOnUpdate[res.GroupVersionResource().GroupResource()],
 		gcPolicy:            defaultGCPolicy(res),
 		generateName:        generateName,
+		listType:            reflect.TypeOf(res.NewList()),
 	}
 }
 
@@ -144,20 +148,12 @@ func (s *Store) typed(obj runtime.Object) runtime.Object {
 	if obj == nil {
 		return nil
 	}
-	if isList(obj) {
+	if reflect.TypeOf(obj) == s.listType {
 		obj.GetObjectKind().SetGroupVersionKind(s.res.GroupVersionKind().GroupVersion().WithKind(s.res.Kind + "List"))
 		return obj
 	}
 	obj.GetObjectKind().SetGroupVersionKind(s.res.GroupVersionKind())
 	return obj
-}
-
-// isList reports whether obj is a list object.
-func isList(obj runtime.Object) bool {
-	if u, ok := obj.(*unstructured.UnstructuredList); ok {
-		return u != nil
-	}
-	return meta.IsListType(obj)
 }
 
 // accessor is meta.Accessor for objects the store made or read itself, where failure is a bug.

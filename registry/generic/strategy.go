@@ -71,10 +71,13 @@ func (m metadataStrategy) Validate(_ context.Context, obj runtime.Object) field.
 }
 
 func (m metadataStrategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
-	a, err1 := meta.Accessor(obj)
-	b, err2 := meta.Accessor(old)
-	if err1 != nil || err2 != nil {
-		return field.ErrorList{field.InternalError(nil, err1)}
+	a, err := meta.Accessor(obj)
+	if err != nil {
+		return field.ErrorList{field.InternalError(nil, err)}
+	}
+	b, err := meta.Accessor(old)
+	if err != nil {
+		return field.ErrorList{field.InternalError(nil, err)}
 	}
 	return apivalidation.ValidateObjectMetaAccessorUpdate(a, b, field.NewPath("metadata"))
 }
