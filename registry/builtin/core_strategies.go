@@ -1,6 +1,8 @@
 package builtin
 
 import (
+	"reflect"
+
 	corev1 "k8s.io/api/core/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -85,11 +87,58 @@ func serviceStrategy() registry.Strategy {
 		defaults:      defaultService,
 		prepareCreate: allocateServiceAddresses,
 		prepareUpdate: func(svc, old *corev1.Service) {
+			dropTypeDependentFields(svc, old)
 			keepAllocatedAddresses(svc, old)
 			allocateServiceAddresses(svc)
 		},
 		validate:       validateService,
 		validateUpdate: validateServiceUpdate,
+	}
+}
+
+// dropTypeDependentFields clears, when a service changes type, the fields the old type had
+// allocated or defaulted and the new type does not use, as long as the client left them as they
+// were (kube's rule: a client that changes the type and keeps such a field gets an error).
+func dropTypeDependentFields(svc, old *corev1.Service) {
+	if svc.Spec.Type == old.Spec.Type {
+		return
+	}
+	if svc.Spec.Type == corev1.ServiceTypeExternalName && svc.Spec.ClusterIP == old.Spec.ClusterIP {
+		svc.Spec.ClusterIP, svc.Spec.ClusterIPs = "", nil
+		if reflect.DeepEqual(svc.Spec.IPFamilies, old.Spec.IPFamilies) {
+			svc.Spec.IPFamilies = nil
+		}
+		if reflect.DeepEqual(svc.Spec.IPFamilyPolicy, old.Spec.IPFamilyPolicy) {
+			svc.Spec.IPFamilyPolicy = nil
+		}
+	}
+	needsNodePorts := func(t corev1.ServiceType) bool {
+		return t == corev1.ServiceTypeNodePort || t == corev1.ServiceTypeLoadBalancer
+	}
+	if !needsNodePorts(svc.Spec.Type) && needsNodePorts(old.Spec.Type) {
+		oldPorts := map[int32]bool{}
+		for _, p := range old.Spec.Ports {
+			oldPorts[p.NodePort] = true
+		}
+		for i := range svc.Spec.Ports {
+			if oldPorts[svc.Spec.Ports[i].NodePort] {
+				svc.Spec.Ports[i].NodePort = 0
+			}
+		}
+		if svc.Spec.ExternalTrafficPolicy == old.Spec.ExternalTrafficPolicy {
+			svc.Spec.ExternalTrafficPolicy = ""
+		}
+	}
+	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer && old.Spec.Type == corev1.ServiceTypeLoadBalancer {
+		if reflect.DeepEqual(svc.Spec.AllocateLoadBalancerNodePorts, old.Spec.AllocateLoadBalancerNodePorts) {
+			svc.Spec.AllocateLoadBalancerNodePorts = nil
+		}
+		if reflect.DeepEqual(svc.Spec.LoadBalancerClass, old.Spec.LoadBalancerClass) {
+			svc.Spec.LoadBalancerClass = nil
+		}
+		if svc.Spec.HealthCheckNodePort == old.Spec.HealthCheckNodePort {
+			svc.Spec.HealthCheckNodePort = 0
+		}
 	}
 }
 

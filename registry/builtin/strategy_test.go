@@ -292,3 +292,28 @@ func TestSpecChangedAndGeneration(t *testing.T) {
 		}
 	}
 }
+
+func TestServiceTypeChange(t *testing.T) {
+	r := lookup(t, "", "services")
+	svc := stored(t, r, &corev1.Service{ObjectMeta: meta("s"), Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Ports: []corev1.ServicePort{{Port: 80}}}})
+
+	// Back to ClusterIP, as kubectl edit sends it: the allocated node port goes, the IP stays.
+	toClusterIP := svc.DeepCopy()
+	toClusterIP.Spec.Type = corev1.ServiceTypeClusterIP
+	if errs := update(r, toClusterIP, svc); len(errs) != 0 {
+		t.Fatalf("NodePort to ClusterIP: %v", errs)
+	}
+	if toClusterIP.Spec.Ports[0].NodePort != 0 || toClusterIP.Spec.ClusterIP != svc.Spec.ClusterIP || toClusterIP.Spec.ExternalTrafficPolicy != "" {
+		t.Errorf("after NodePort to ClusterIP: %+v", toClusterIP.Spec)
+	}
+
+	toExternal := svc.DeepCopy()
+	toExternal.Spec.Type = corev1.ServiceTypeExternalName
+	toExternal.Spec.ExternalName = "example.com"
+	if errs := update(r, toExternal, svc); len(errs) != 0 {
+		t.Fatalf("NodePort to ExternalName: %v", errs)
+	}
+	if toExternal.Spec.ClusterIP != "" || toExternal.Spec.ClusterIPs != nil {
+		t.Errorf("ExternalName kept cluster IPs %q %v", toExternal.Spec.ClusterIP, toExternal.Spec.ClusterIPs)
+	}
+}
