@@ -98,30 +98,39 @@ func serviceStrategy() registry.Strategy {
 
 // dropTypeDependentFields clears, when a service changes type, the fields the old type had
 // allocated or defaulted and the new type does not use, as long as the client left them as they
-// were (kube's rule: a client that changes the type and keeps such a field gets an error).
+// were (a client that changes such a field as well gets a validation error instead, as in kube).
 func dropTypeDependentFields(svc, old *corev1.Service) {
-	if svc.Spec.Type == old.Spec.Type {
-		return
+	needsNodePorts := func(s *corev1.Service) bool {
+		return s.Spec.Type == corev1.ServiceTypeNodePort || s.Spec.Type == corev1.ServiceTypeLoadBalancer
 	}
-	if svc.Spec.Type == corev1.ServiceTypeExternalName && svc.Spec.ClusterIP == old.Spec.ClusterIP {
-		svc.Spec.ClusterIP, svc.Spec.ClusterIPs = "", nil
+	needsHealthCheckPort := func(s *corev1.Service) bool {
+		return s.Spec.Type == corev1.ServiceTypeLoadBalancer && s.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
+	}
+	if old.Spec.Type != corev1.ServiceTypeExternalName && svc.Spec.Type == corev1.ServiceTypeExternalName {
+		if svc.Spec.ClusterIP == old.Spec.ClusterIP && reflect.DeepEqual(svc.Spec.ClusterIPs, old.Spec.ClusterIPs) {
+			svc.Spec.ClusterIP, svc.Spec.ClusterIPs = "", nil
+		}
 		if reflect.DeepEqual(svc.Spec.IPFamilies, old.Spec.IPFamilies) {
 			svc.Spec.IPFamilies = nil
 		}
-		if reflect.DeepEqual(svc.Spec.IPFamilyPolicy, old.Spec.IPFamilyPolicy) {
+		if deref(svc.Spec.IPFamilyPolicy) == deref(old.Spec.IPFamilyPolicy) {
 			svc.Spec.IPFamilyPolicy = nil
 		}
 	}
-	needsNodePorts := func(t corev1.ServiceType) bool {
-		return t == corev1.ServiceTypeNodePort || t == corev1.ServiceTypeLoadBalancer
-	}
-	if !needsNodePorts(svc.Spec.Type) && needsNodePorts(old.Spec.Type) {
+	if needsNodePorts(old) && !needsNodePorts(svc) {
+		// Only when no node port is new: ports may be added, removed or changed otherwise.
 		oldPorts := map[int32]bool{}
 		for _, p := range old.Spec.Ports {
 			oldPorts[p.NodePort] = true
 		}
-		for i := range svc.Spec.Ports {
-			if oldPorts[svc.Spec.Ports[i].NodePort] {
+		same := true
+		for _, p := range svc.Spec.Ports {
+			if p.NodePort != 0 && !oldPorts[p.NodePort] {
+				same = false
+			}
+		}
+		if same {
+			for i := range svc.Spec.Ports {
 				svc.Spec.Ports[i].NodePort = 0
 			}
 		}
@@ -129,16 +138,19 @@ func dropTypeDependentFields(svc, old *corev1.Service) {
 			svc.Spec.ExternalTrafficPolicy = ""
 		}
 	}
-	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer && old.Spec.Type == corev1.ServiceTypeLoadBalancer {
-		if reflect.DeepEqual(svc.Spec.AllocateLoadBalancerNodePorts, old.Spec.AllocateLoadBalancerNodePorts) {
+	if needsHealthCheckPort(old) && !needsHealthCheckPort(svc) && svc.Spec.HealthCheckNodePort == old.Spec.HealthCheckNodePort {
+		svc.Spec.HealthCheckNodePort = 0
+	}
+	if old.Spec.Type == corev1.ServiceTypeLoadBalancer && svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		if a, b := svc.Spec.AllocateLoadBalancerNodePorts, old.Spec.AllocateLoadBalancerNodePorts; a != nil && b != nil && *a == *b {
 			svc.Spec.AllocateLoadBalancerNodePorts = nil
 		}
 		if reflect.DeepEqual(svc.Spec.LoadBalancerClass, old.Spec.LoadBalancerClass) {
 			svc.Spec.LoadBalancerClass = nil
 		}
-		if svc.Spec.HealthCheckNodePort == old.Spec.HealthCheckNodePort {
-			svc.Spec.HealthCheckNodePort = 0
-		}
+	}
+	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		svc.Status.LoadBalancer = corev1.LoadBalancerStatus{}
 	}
 }
 
