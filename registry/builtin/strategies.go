@@ -105,7 +105,7 @@ func strategyFor(r schema.GroupVersionResource, namespaced bool) registry.Strate
 	case gvr(coordinationv1.GroupName, "leases"):
 		return typed[*coordinationv1.Lease]{namespaced: true, validate: validateLease}
 	case gvr(eventsv1.GroupName, "events"):
-		return typed[*eventsv1.Event]{namespaced: true}
+		return typed[*eventsv1.Event]{namespaced: true, validate: validateEventsV1Event}
 	case gvr(discoveryv1.GroupName, "endpointslices"):
 		return endpointSliceStrategy()
 	case gvr(networkingv1.GroupName, "ingresses"):

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -104,6 +105,39 @@ func TestTableRows(t *testing.T) {
 			InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "web"}, Message: "ok ", Source: corev1.EventSource{Component: "scheduler"},
 			FirstTimestamp: fiveDaysAgo, LastTimestamp: fiveDaysAgo, Count: 1},
 			[]interface{}{"5d", "Normal", "Scheduled", "pod/web", "", "scheduler", "ok", "5d", int64(1), "e.1"}},
+		{"completed job", "batch", "jobs", &batchv1.Job{
+			ObjectMeta: metav1.ObjectMeta{Name: "pi", CreationTimestamp: fiveDaysAgo},
+			Spec: batchv1.JobSpec{Completions: int32Ptr(1), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"job": "pi"}},
+				Template: corev1.PodTemplateSpec{Spec: podSpec(container("pi", "perl"))}},
+			Status: batchv1.JobStatus{Succeeded: 1, StartTime: &fiveDaysAgo, CompletionTime: &metav1.Time{Time: fiveDaysAgo.Add(90 * time.Second)},
+				Conditions: []batchv1.JobCondition{{Type: batchv1.JobComplete, Status: corev1.ConditionTrue}}},
+		}, []interface{}{"pi", "Complete", "1/1", "90s", "5d", "pi", "perl", "job=pi"}},
+		{"cron job", "batch", "cronjobs", &batchv1.CronJob{
+			ObjectMeta: metav1.ObjectMeta{Name: "hello", CreationTimestamp: fiveDaysAgo},
+			Spec:       batchv1.CronJobSpec{Schedule: "*/1 * * * *", Suspend: boolPtr(false)},
+		}, []interface{}{"hello", "*/1 * * * *", "<none>", "False", int64(0), "<none>", "5d", "", "", "<none>"}},
+		{"ready control plane node", "", "nodes", &corev1.Node{
+			ObjectMeta: metav1.ObjectMeta{Name: "n1", CreationTimestamp: fiveDaysAgo, Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""}},
+			Spec:       corev1.NodeSpec{Unschedulable: true},
+			Status: corev1.NodeStatus{
+				Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}},
+				Addresses:  []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "192.168.0.2"}},
+				NodeInfo:   corev1.NodeSystemInfo{KubeletVersion: "v1.37.2"},
+			},
+		}, []interface{}{"n1", "Ready,SchedulingDisabled", "control-plane", "5d", "v1.37.2", "192.168.0.2", "<none>", "<unknown>", "<unknown>", "<unknown>"}},
+		{"endpoints beyond three addresses", "", "endpoints", &corev1.Endpoints{
+			ObjectMeta: metav1.ObjectMeta{Name: "web", CreationTimestamp: fiveDaysAgo},
+			Subsets: []corev1.EndpointSubset{{
+				Addresses: []corev1.EndpointAddress{{IP: "10.0.0.1"}, {IP: "10.0.0.2"}, {IP: "10.0.0.3"}, {IP: "10.0.0.4"}},
+				Ports:     []corev1.EndpointPort{{Port: 80}},
+			}},
+		}, []interface{}{"web", "10.0.0.1:80,10.0.0.2:80,10.0.0.3:80 + 1 more...", "5d"}},
+		{"namespace", "", "namespaces", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team", CreationTimestamp: fiveDaysAgo},
+			Status: corev1.NamespaceStatus{Phase: corev1.NamespaceActive}},
+			[]interface{}{"team", "Active", "5d"}},
+		{"secret", "", "secrets", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", CreationTimestamp: fiveDaysAgo},
+			Type: corev1.SecretTypeOpaque, Data: map[string][]byte{"a": nil, "b": nil}},
+			[]interface{}{"s", "Opaque", int64(2), "5d"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,7 +6,9 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -243,4 +245,32 @@ func validateValidatingWebhookConfiguration(c *admissionregistrationv1.Validatin
 		hooks = append(hooks, webhookCommon{w.Name, w.ClientConfig, w.SideEffects, w.AdmissionReviewVersions})
 	}
 	return validateWebhooks(hooks)
+}
+
+// validateEventsV1Event checks what the events.k8s.io API requires of a new event (the core API
+// accepts events without these, for old clients).
+func validateEventsV1Event(e *eventsv1.Event) field.ErrorList {
+	var errs field.ErrorList
+	if e.EventTime.IsZero() {
+		errs = append(errs, field.Required(field.NewPath("eventTime"), ""))
+	}
+	if e.Type != corev1.EventTypeNormal && e.Type != corev1.EventTypeWarning {
+		errs = append(errs, field.Invalid(field.NewPath("type"), e.Type, fmt.Sprintf("has invalid value: %v", e.Type)))
+	}
+	required := func(name, value string) {
+		switch {
+		case value == "":
+			errs = append(errs, field.Required(field.NewPath(name), ""))
+		case len(value) > 128:
+			errs = append(errs, field.TooLong(field.NewPath(name), "", 128))
+		}
+	}
+	required("reportingController", e.ReportingController)
+	required("reportingInstance", e.ReportingInstance)
+	required("action", e.Action)
+	required("reason", e.Reason)
+	if len(e.Note) > 1024 {
+		errs = append(errs, field.TooLong(field.NewPath("note"), "", 1024))
+	}
+	return errs
 }

@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -114,6 +115,15 @@ func TestValidateCreate(t *testing.T) {
 				return t
 			}()}}}},
 			[]string{"FieldValueInvalid spec.schedule"}},
+		{"cron job name too long for its jobs", "batch", "cronjobs", &batchv1.CronJob{ObjectMeta: meta("c23456789012345678901234567890123456789012345678901234"), Spec: batchv1.CronJobSpec{
+			Schedule: "@hourly", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: func() corev1.PodTemplateSpec {
+				t := template(nil)
+				t.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+				return t
+			}()}}}},
+			[]string{"FieldValueInvalid metadata.name"}},
+		{"events.k8s.io event without its required fields", "events.k8s.io", "events", &eventsv1.Event{ObjectMeta: meta("e"), Type: "Normal"},
+			[]string{"FieldValueRequired action", "FieldValueRequired eventTime", "FieldValueRequired reason", "FieldValueRequired reportingController", "FieldValueRequired reportingInstance"}},
 		{"role rule without verbs", rbacv1.GroupName, "roles", &rbacv1.Role{ObjectMeta: meta("r"), Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}}}},
 			[]string{"FieldValueRequired rules[0].verbs"}},
 		{"rbac names may hold colons", rbacv1.GroupName, "clusterroles", &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "system:controller:x"}}, nil},

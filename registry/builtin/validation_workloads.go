@@ -252,9 +252,16 @@ func validateJobUpdate(j, old *batchv1.Job) field.ErrorList {
 
 var supportedConcurrencyPolicies = sets.New(string(batchv1.AllowConcurrent), string(batchv1.ForbidConcurrent), string(batchv1.ReplaceConcurrent))
 
+// maxCronJobNameLength leaves room in a DNS-1035 label (63) for the 11 characters the cron
+// job controller appends to name its jobs.
+const maxCronJobNameLength = 52
+
 func validateCronJob(cj *batchv1.CronJob) field.ErrorList {
 	spec := field.NewPath("spec")
 	var errs field.ErrorList
+	if len(cj.Name) > maxCronJobNameLength {
+		errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), cj.Name, fmt.Sprintf("must be no more than %d characters", maxCronJobNameLength)))
+	}
 	if cj.Spec.Schedule == "" {
 		errs = append(errs, field.Required(spec.Child("schedule"), ""))
 	} else {
