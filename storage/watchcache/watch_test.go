@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/watch"
@@ -201,7 +202,8 @@ func TestFanOutSharesOneEvent(t *testing.T) {
 // TestSlowWatcherIsTerminated: a watcher that never reads is cut off, and a fast one keeps
 // receiving every event.
 func TestSlowWatcherIsTerminated(t *testing.T) {
-	e := newTestEnv(t, Options{WatcherBuffer: 2, DispatchTimeout: 10_000_000}) // 10ms
+	// A generous dispatch wait, so that only a consumer that really stopped reading is cut off.
+	e := newTestEnv(t, Options{WatcherBuffer: 2, DispatchTimeout: time.Second})
 	rv := e.create(t, "ns", "seed", nil)
 	e.cacheList(t, prefix, rv, storage.Predicate{})
 	from := storage.ListOptions{ResourceVersion: strconv.FormatUint(rv, 10), Recursive: true}
