@@ -80,6 +80,9 @@ func TestResourcesComplete(t *testing.T) {
 			} else if nameAt < 0 {
 				t.Errorf("no Name column with format name: %+v", r.TableColumns)
 			}
+			if _, ok := printers[g]; !ok {
+				t.Errorf("no kubectl printer: kube prints every built-in with its own columns")
+			}
 			if r.TableRow == nil || r.SelectableFields == nil || r.Strategy == nil {
 				t.Fatalf("TableRow, SelectableFields and Strategy must all be set")
 			}

@@ -24,12 +24,13 @@ func column(name, typ, description string, priority int32) metav1.TableColumnDef
 }
 
 // tableFor returns the table columns and row function of one resource: kubectl's printers, or
-// NAME and AGE for resources kube prints with its default printer.
+// kube's default table convertor (NAME, CREATED AT) for a resource without one. Every resource
+// Resources lists has a printer.
 func tableFor(r schema.GroupVersionResource) ([]metav1.TableColumnDefinition, func(runtime.Object) ([]interface{}, error)) {
 	if p, ok := printers[r]; ok {
 		return p.columns(), p.row
 	}
-	return []metav1.TableColumnDefinition{nameColumn, ageColumn}, defaultRow
+	return createdAtColumns(), defaultRow
 }
 
 // printer is one resource's table: its columns (name first) and a row function.
@@ -85,13 +86,13 @@ func templateColumns(selectorDoc string) []metav1.TableColumnDefinition {
 	}
 }
 
-// defaultRow is NAME and AGE.
+// defaultRow is kube's default row: the name and the creation time.
 func defaultRow(obj runtime.Object) ([]interface{}, error) {
 	m, err := metaOf(obj)
 	if err != nil {
 		return nil, err
 	}
-	return []interface{}{m.GetName(), age(m.GetCreationTimestamp())}, nil
+	return createdAtRow(m), nil
 }
 
 // metaOf returns obj's metadata.

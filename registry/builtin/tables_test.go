@@ -155,3 +155,15 @@ func TestTableRows(t *testing.T) {
 		t.Errorf("a pod row of a service must fail")
 	}
 }
+
+func TestDefaultTable(t *testing.T) {
+	cols, row := tableFor(gvr("example.com", "widgets"))
+	if got := columnNames(cols, 0); !reflect.DeepEqual(got, []string{"Name", "Created At"}) {
+		t.Errorf("default columns = %q, want Name, Created At", got)
+	}
+	created := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	got, err := row(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "w", CreationTimestamp: created}})
+	if err != nil || !reflect.DeepEqual(got, []interface{}{"w", "2026-01-02T03:04:05Z"}) {
+		t.Errorf("default row = %v, %v", got, err)
+	}
+}
