@@ -3,6 +3,7 @@ package generic
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -83,7 +84,7 @@ func (b *BindingStore) Create(ctx context.Context, namespace string, obj runtime
 			}
 			pod.Annotations[k] = v
 		}
-		setPodScheduled(pod, metav1.NewTime(b.pods.deps.Now().Truncate(1e9)))
+		setPodScheduled(pod, metav1.NewTime(b.pods.deps.Now().Truncate(time.Second)))
 		return pod, nil
 	}
 	if isDryRun(opts.DryRun) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -131,7 +132,7 @@ func (s *Store) beforeCreate(ctx context.Context, namespace string, obj runtime.
 	if a.GetName() == "" && a.GetGenerateName() != "" {
 		a.SetName(s.generateName(a.GetGenerateName()))
 	}
-	a.SetCreationTimestamp(metav1.NewTime(s.deps.Now().Truncate(1e9)))
+	a.SetCreationTimestamp(metav1.NewTime(s.deps.Now().Truncate(time.Second)))
 	a.SetUID(s.deps.NewUID())
 	if errs := s.strategy.Validate(ctx, obj); len(errs) > 0 {
 		return apierrors.NewInvalid(s.groupKind(), a.GetName(), errs)

@@ -3,6 +3,7 @@ package generic
 import (
 	"context"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -112,7 +113,7 @@ func (s *Store) markDeleting(ctx context.Context, key, name string, finalizers [
 			return nil, err
 		}
 		if a.GetDeletionTimestamp() == nil {
-			now := metav1.NewTime(s.deps.Now().Truncate(1e9))
+			now := metav1.NewTime(s.deps.Now().Truncate(time.Second))
 			a.SetDeletionTimestamp(&now)
 		}
 		zero := int64(0)

@@ -165,3 +165,35 @@ func TestWatchEventsAndTimeout(t *testing.T) {
 	for range tw.ResultChan() {
 	}
 }
+
+func TestWatchSendInitialEvents(t *testing.T) {
+	env := newEnv(t)
+	cms := env.configMaps(t)
+	mustCreate(t, cms, "ns", configMap("a", nil))
+	mustCreate(t, cms, "ns", configMap("b", nil))
+	yes := true
+	w, err := cms.Watch(context.Background(), "ns", &metav1.ListOptions{
+		SendInitialEvents: &yes, ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan, AllowWatchBookmarks: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	var added []string
+	for ev := range w.ResultChan() {
+		if ev.Type == watch.Added {
+			added = append(added, ev.Object.(*corev1.ConfigMap).Name)
+			continue
+		}
+		if ev.Type == watch.Bookmark {
+			if ev.Object.(*corev1.ConfigMap).Annotations[metav1.InitialEventsAnnotationKey] == "true" {
+				break
+			}
+			continue
+		}
+		t.Fatalf("unexpected %s event", ev.Type)
+	}
+	if strings.Join(added, " ") != "a b" {
+		t.Errorf("initial events %v, want a and b", added)
+	}
+}

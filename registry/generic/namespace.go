@@ -3,6 +3,7 @@ package generic
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -74,7 +75,7 @@ func (s *Store) deleteNamespace(ctx context.Context, name string, admission regi
 		terminate := func(current runtime.Object) (runtime.Object, error) {
 			ns := current.(*corev1.Namespace)
 			if ns.DeletionTimestamp == nil {
-				now := metav1.NewTime(s.deps.Now().Truncate(1e9))
+				now := metav1.NewTime(s.deps.Now().Truncate(time.Second))
 				ns.DeletionTimestamp = &now
 			}
 			ns.Status.Phase = corev1.NamespaceTerminating

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -165,4 +166,55 @@ func TestBindingSubresource(t *testing.T) {
 	}
 	_, err = bindings.Get(context.Background(), "ns", "p", nil)
 	wantStatus(t, err, 405, metav1.StatusReasonMethodNotAllowed)
+}
+
+func TestScaleOfEveryScalableKind(t *testing.T) {
+	env := newEnv(t)
+	replicas := int32(3)
+	labels := map[string]string{"app": "x"}
+	template := corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: labels},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "i:1"}}},
+	}
+	selector := &metav1.LabelSelector{MatchLabels: labels}
+	cases := []struct {
+		group, resource string
+		obj             runtime.Object
+	}{
+		{"apps", "deployments", deployment("x", replicas)},
+		{"apps", "replicasets", &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "x"}, Spec: appsv1.ReplicaSetSpec{Replicas: &replicas, Selector: selector, Template: template}}},
+		{"apps", "statefulsets", &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "x"}, Spec: appsv1.StatefulSetSpec{Replicas: &replicas, Selector: selector, Template: template}}},
+		{"", "replicationcontrollers", &corev1.ReplicationController{ObjectMeta: metav1.ObjectMeta{Name: "x"}, Spec: corev1.ReplicationControllerSpec{Replicas: &replicas, Selector: labels, Template: &template}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.resource, func(t *testing.T) {
+			e := env.entry(t, tc.group, tc.resource)
+			mustCreate(t, e.Store, "ns", tc.obj)
+			scales := e.Subresources["scale"]
+			if scales == nil {
+				t.Fatal("no scale store")
+			}
+			out, _, err := scales.Update(context.Background(), "ns", "x", "scale", func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
+				s := cur.(*autoscalingv1.Scale).DeepCopy()
+				if s.Spec.Replicas != 3 || s.Status.Selector != "app=x" {
+					t.Errorf("current scale %+v", s)
+				}
+				s.Spec.Replicas = 0
+				return s, nil
+			}, registry.Admission{}, false, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.(*autoscalingv1.Scale).Spec.Replicas != 0 {
+				t.Errorf("scale answered %+v", out)
+			}
+			got, err := scales.Get(context.Background(), "ns", "x", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.(*autoscalingv1.Scale).Spec.Replicas != 0 {
+				t.Errorf("replicas after scaling to 0: %d", got.(*autoscalingv1.Scale).Spec.Replicas)
+			}
+		})
+	}
 }
