@@ -11,9 +11,10 @@ func endpointSliceStrategy() registry.Strategy {
 		namespaced: true,
 		defaults:   defaultEndpointSlice,
 		validate:   validateEndpointSlice,
-		// An EndpointSlice has no spec: any change but metadata bumps its generation.
+		// An EndpointSlice has no spec: any change outside metadata bumps its generation, and so
+		// does a label change (kube-proxy selects slices by label).
 		generation: func(s *discoveryv1.EndpointSlice) interface{} {
-			return []interface{}{s.AddressType, s.Endpoints, s.Ports}
+			return []interface{}{s.AddressType, s.Endpoints, s.Ports, s.Labels}
 		},
 	}
 }
