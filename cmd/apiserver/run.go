@@ -64,7 +64,7 @@ func runServer(ctx context.Context, args []string, stderr io.Writer) int {
 func devMode(cfg *server.Config) (*server.DevCerts, error) {
 	hosts := []string{"127.0.0.1", "::1", "localhost", cfg.BindAddress,
 		"kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"}
-	if ip := firstServiceIP(cfg.ServiceClusterIPRange); ip != nil {
+	if ip := server.FirstServiceIP(cfg.ServiceClusterIPRange); ip != nil {
 		hosts = append(hosts, ip.String())
 	}
 	dev, err := server.EnsureDevCerts(filepath.Join(cfg.DataDir, "pki"), hosts)
@@ -72,28 +72,11 @@ func devMode(cfg *server.Config) (*server.DevCerts, error) {
 		return nil, err
 	}
 	cfg.TLSCertFile, cfg.TLSPrivateKeyFile = dev.ServingCertFile, dev.ServingKey
+	cfg.RootCAFile = dev.CAFile
 	if cfg.ClientCAFile == "" {
 		cfg.ClientCAFile = dev.CAFile
 	}
 	return dev, nil
-}
-
-// firstServiceIP is the range's first usable address, the kubernetes service's cluster IP.
-func firstServiceIP(n *net.IPNet) net.IP {
-	if n == nil {
-		return nil
-	}
-	ip := append(net.IP(nil), n.IP...)
-	for i := len(ip) - 1; i >= 0; i-- {
-		ip[i]++
-		if ip[i] != 0 {
-			break
-		}
-	}
-	if !n.Contains(ip) {
-		return nil
-	}
-	return ip
 }
 
 // writeAdminKubeconfig writes a kubeconfig for the admin certificate, pointed at addr (a wildcard

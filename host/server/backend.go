@@ -7,6 +7,7 @@ import (
 	"github.com/kapi-dev/kapi/host/admission"
 	"github.com/kapi-dev/kapi/host/discovery"
 	"github.com/kapi-dev/kapi/host/health"
+	"github.com/kapi-dev/kapi/host/openapi"
 	"github.com/kapi-dev/kapi/host/rest"
 	"github.com/kapi-dev/kapi/registry"
 )
@@ -33,6 +34,7 @@ func startBackend(ctx context.Context, s *Server) (*backend, error) {
 	be := &backend{
 		registry:  reg,
 		discovery: discovery.NewHandler(reg, func(r *http.Request) string { return s.Addr() }),
+		openapi:   openapi.NewHandler(reg),
 		rest:      rest.NewHandler(reg, chain, rest.Options{Stop: s.stopLongRunning}),
 		postStart: func(context.Context) error { return nil },
 		stop:      func() {},

@@ -67,6 +67,10 @@ type Config struct {
 	// the first).
 	ServiceClusterIPRange *net.IPNet
 
+	// RootCAFile is the cluster CA published to every namespace as kube-root-ca.crt (dev mode:
+	// the dev CA); none is published when empty.
+	RootCAFile string
+
 	// DataDir holds kapi's own state (embedded etcd).
 	DataDir string
 	// ShutdownTimeout bounds how long shutdown waits for in-flight requests (60s when zero).

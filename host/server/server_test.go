@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -314,5 +315,23 @@ func TestEnsureDevCertsReuses(t *testing.T) {
 	cert, err := readCert(first.AdminCertFile)
 	if err != nil || cert.Subject.CommonName != AdminUser || len(cert.Subject.Organization) != 1 || cert.Subject.Organization[0] != AdminGroup {
 		t.Fatalf("admin cert subject: %v %v", err, cert.Subject)
+	}
+}
+
+func TestFirstServiceIP(t *testing.T) {
+	cases := []struct{ cidr, want string }{
+		{"10.96.0.0/12", "10.96.0.1"},
+		{"10.0.0.0/24", "10.0.0.1"},
+		{"fd00::/108", "fd00::1"},
+		{"10.0.0.7/32", "<nil>"},
+	}
+	for _, tc := range cases {
+		_, n, err := net.ParseCIDR(tc.cidr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := FirstServiceIP(n).String(); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.cidr, got, tc.want)
+		}
 	}
 }
