@@ -140,11 +140,8 @@ func validateContainers(containers []corev1.Container, path *field.Path, volumes
 			}
 			names.Insert(c.Name)
 		}
-		switch {
-		case c.Image == "":
+		if c.Image == "" {
 			errs = append(errs, field.Required(p.Child("image"), ""))
-		case strings.TrimSpace(c.Image) != c.Image:
-			errs = append(errs, field.Invalid(p.Child("image"), c.Image, "must not have leading or trailing whitespace"))
 		}
 		errs = append(errs, validateContainerPorts(c.Ports, p.Child("ports"))...)
 		switch {
@@ -250,7 +247,20 @@ func validateResources(r *corev1.ResourceRequirements, path *field.Path) field.E
 }
 
 func validatePod(p *corev1.Pod) field.ErrorList {
-	return validatePodSpec(&p.Spec, field.NewPath("spec"))
+	spec := field.NewPath("spec")
+	errs := validatePodSpec(&p.Spec, spec)
+	// Pods only: templates keep accepting images such as " ", which some tools use as a token.
+	for _, list := range []struct {
+		name       string
+		containers []corev1.Container
+	}{{"initContainers", p.Spec.InitContainers}, {"containers", p.Spec.Containers}} {
+		for i, c := range list.containers {
+			if strings.TrimSpace(c.Image) != c.Image {
+				errs = append(errs, field.Invalid(spec.Child(list.name).Index(i).Child("image"), c.Image, "must not have leading or trailing whitespace"))
+			}
+		}
+	}
+	return errs
 }
 
 // validatePodUpdate enforces kube's rule that a pod's spec is immutable but for container
