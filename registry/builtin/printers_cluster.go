@@ -2,6 +2,7 @@ package builtin
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -170,14 +171,20 @@ func ingressRow(in *networkingv1.Ingress) []interface{} {
 			hostCell = fmt.Sprintf("%s + %d more...", hostCell, len(in.Spec.Rules)-max)
 		}
 	}
+	// Addresses come sorted and without duplicates, as kubectl prints them.
+	seen := map[string]bool{}
 	var addrs []string
 	for _, lb := range in.Status.LoadBalancer.Ingress {
-		if lb.IP != "" {
-			addrs = append(addrs, lb.IP)
-		} else if lb.Hostname != "" {
-			addrs = append(addrs, lb.Hostname)
+		a := lb.IP
+		if a == "" {
+			a = lb.Hostname
+		}
+		if a != "" && !seen[a] {
+			seen[a] = true
+			addrs = append(addrs, a)
 		}
 	}
+	sort.Strings(addrs)
 	ports := "80"
 	if len(in.Spec.TLS) != 0 {
 		ports = "80, 443"

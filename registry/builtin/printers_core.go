@@ -52,10 +52,14 @@ func serviceRow(svc *corev1.Service) []interface{} {
 			ports = append(ports, fmt.Sprintf("%d/%s", p.Port, p.Protocol))
 		}
 	}
+	clusterIP := svc.Spec.ClusterIP
+	if len(svc.Spec.ClusterIPs) > 0 {
+		clusterIP = svc.Spec.ClusterIPs[0]
+	}
 	return []interface{}{
 		svc.Name,
 		string(svc.Spec.Type),
-		orNone(svc.Spec.ClusterIP),
+		orNone(clusterIP),
 		serviceExternalIP(svc),
 		orNone(strings.Join(ports, ",")),
 		age(svc.CreationTimestamp),
@@ -70,14 +74,20 @@ func serviceExternalIP(svc *corev1.Service) string {
 	case corev1.ServiceTypeClusterIP, corev1.ServiceTypeNodePort:
 		return orNone(strings.Join(svc.Spec.ExternalIPs, ","))
 	case corev1.ServiceTypeLoadBalancer:
-		var ips []string
+		// Load-balancer addresses come sorted and without duplicates, then the external IPs.
+		lb := map[string]bool{}
 		for _, in := range svc.Status.LoadBalancer.Ingress {
 			if in.IP != "" {
-				ips = append(ips, in.IP)
+				lb[in.IP] = true
 			} else if in.Hostname != "" {
-				ips = append(ips, in.Hostname)
+				lb[in.Hostname] = true
 			}
 		}
+		ips := make([]string, 0, len(lb)+len(svc.Spec.ExternalIPs))
+		for a := range lb {
+			ips = append(ips, a)
+		}
+		sort.Strings(ips)
 		ips = append(ips, svc.Spec.ExternalIPs...)
 		if len(ips) == 0 {
 			return "<pending>"

@@ -130,7 +130,7 @@ func podRow(pod *corev1.Pod) []interface{} {
 	}
 
 	restartsCell := strconv.Itoa(restarts)
-	if restarts != 0 && !lastRestart.IsZero() {
+	if !lastRestart.IsZero() {
 		restartsCell = fmt.Sprintf("%d (%s ago)", restarts, age(lastRestart))
 	}
 
@@ -151,7 +151,7 @@ func podRow(pod *corev1.Pod) []interface{} {
 		reason,
 		restartsCell,
 		age(pod.CreationTimestamp),
-		orNone(pod.Status.PodIP),
+		orNone(primaryPodIP(pod)),
 		orNone(pod.Spec.NodeName),
 		orNone(pod.Status.NominatedNodeName),
 		readinessGates,
@@ -166,4 +166,12 @@ func podConditionTrue(conds []corev1.PodCondition, t corev1.PodConditionType) bo
 		}
 	}
 	return false
+}
+
+// primaryPodIP is status.podIPs[0], which kube's conversion keeps equal to status.podIP.
+func primaryPodIP(pod *corev1.Pod) string {
+	if len(pod.Status.PodIPs) > 0 {
+		return pod.Status.PodIPs[0].IP
+	}
+	return pod.Status.PodIP
 }
