@@ -96,7 +96,11 @@ func (s *Store) createOnce(ctx context.Context, namespace string, obj runtime.Ob
 	}
 	out, err := s.storage.Create(ctx, key, obj)
 	if err != nil {
-		return nil, s.statusError(err, a.GetName(), "")
+		err = s.statusError(err, a.GetName(), "")
+		if apierrors.IsAlreadyExists(err) {
+			s.noteBeingDeleted(ctx, key, err)
+		}
+		return nil, err
 	}
 	return s.typed(out), nil
 }
@@ -164,4 +168,21 @@ func (s *Store) checkNamespaceAcceptsCreate(ctx context.Context, namespace, name
 		Field:   "metadata.namespace",
 	})
 	return forbidden
+}
+
+// noteBeingDeleted prefixes an AlreadyExists message with "object is being deleted: " when the
+// object in the way is waiting for its finalizers, as kube does, so a client knows why.
+func (s *Store) noteBeingDeleted(ctx context.Context, key string, err error) {
+	existing, getErr := s.storage.Get(ctx, key, storage.GetOptions{})
+	if getErr != nil {
+		return
+	}
+	a, aErr := accessor(existing)
+	if aErr != nil || a.GetDeletionTimestamp() == nil {
+		return
+	}
+	var se *apierrors.StatusError
+	if errors.As(err, &se) {
+		se.ErrStatus.Message = "object is being deleted: " + se.ErrStatus.Message
+	}
 }

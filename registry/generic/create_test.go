@@ -232,3 +232,19 @@ func TestCreateDryRunStoresNothing(t *testing.T) {
 	_, err = cms.Create(context.Background(), "ns", configMap("wet", nil), registry.Admission{}, &metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 	wantStatus(t, err, 409, metav1.StatusReasonAlreadyExists)
 }
+
+func TestCreateOverAnObjectBeingDeleted(t *testing.T) {
+	env := newEnv(t)
+	cms := env.configMaps(t)
+	held := configMap("held", nil)
+	held.Finalizers = []string{"test/hold"}
+	mustCreate(t, cms, "ns", held)
+	if _, _, err := cms.Delete(context.Background(), "ns", "held", registry.Admission{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := cms.Create(context.Background(), "ns", configMap("held", nil), registry.Admission{}, nil)
+	st := wantStatus(t, err, 409, metav1.StatusReasonAlreadyExists)
+	if want := `object is being deleted: configmaps "held" already exists`; st.Message != want {
+		t.Errorf("message %q, want %q", st.Message, want)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -105,6 +106,15 @@ func TestCustomResourceWithoutStrategy(t *testing.T) {
 	state, _, _ := unstructured.NestedString(w.Object, "status", "state")
 	if size != 2 || state != "ready" || w.GetGeneration() != 2 {
 		t.Errorf("after a status update: size %d state %q generation %d", size, state, w.GetGeneration())
+	}
+
+	// Custom resources refuse updates without a resourceVersion, as kube's do.
+	unpinned := w.DeepCopy()
+	unpinned.SetResourceVersion("")
+	_, _, err = s.Update(ctx, "ns", "w", "", replaceWith(unpinned), registry.Admission{}, false, nil)
+	st := wantStatus(t, err, 422, metav1.StatusReasonInvalid)
+	if want := `widgets.example.com "w" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update`; st.Message != want {
+		t.Errorf("message %q, want %q", st.Message, want)
 	}
 
 	list, err := s.List(ctx, "", nil)

@@ -45,6 +45,9 @@ type Store struct {
 	// returnDeletedObject makes a finished delete answer with the object rather than a
 	// Status{Success}, per resource as kube's stores are configured.
 	returnDeletedObject bool
+	// allowUnconditionalUpdate lets an update without a resourceVersion apply to whatever is
+	// stored: kube allows it for built-ins and refuses it for custom resources.
+	allowUnconditionalUpdate bool
 	// allowCreateOnUpdate lets PUT create a missing object, per resource as kube's strategies.
 	allowCreateOnUpdate bool
 	// gcPolicy is the propagation a delete uses when the client names none.
@@ -75,17 +78,18 @@ func NewStore(res *registry.Resource, s storage.Interface, deps Deps) *Store {
 	}
 	_, unstructuredType := res.New().(*unstructured.Unstructured)
 	return &Store{
-		res:                 res,
-		storage:             s,
-		strategy:            strategy,
-		deps:                deps,
-		prefix:              KeyPrefix(res),
-		isNamespaces:        res.Group == "" && res.Plural == "namespaces",
-		returnDeletedObject: unstructuredType || returnsDeletedObject[res.GroupVersionResource().GroupResource()],
-		allowCreateOnUpdate: allowsCreateOnUpdate[res.GroupVersionResource().GroupResource()],
-		gcPolicy:            defaultGCPolicy(res),
-		generateName:        generateName,
-		listType:            reflect.TypeOf(res.NewList()),
+		res:                      res,
+		storage:                  s,
+		strategy:                 strategy,
+		deps:                     deps,
+		prefix:                   KeyPrefix(res),
+		isNamespaces:             res.Group == "" && res.Plural == "namespaces",
+		returnDeletedObject:      unstructuredType || returnsDeletedObject[res.GroupVersionResource().GroupResource()],
+		allowCreateOnUpdate:      allowsCreateOnUpdate[res.GroupVersionResource().GroupResource()],
+		allowUnconditionalUpdate: !unstructuredType,
+		gcPolicy:                 defaultGCPolicy(res),
+		generateName:             generateName,
+		listType:                 reflect.TypeOf(res.NewList()),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kapi-dev/kapi/registry"
@@ -91,8 +92,13 @@ func (s *Store) Update(ctx context.Context, namespace, name, subresource string,
 			return nil, err
 		}
 		switch rv := a.GetResourceVersion(); {
+		case rv == "" && !s.allowUnconditionalUpdate:
+			// kube names the resource where the kind belongs in this one message.
+			gk := schema.GroupKind{Group: s.res.Group, Kind: s.res.Plural}
+			return nil, apierrors.NewInvalid(gk, name, field.ErrorList{
+				field.Invalid(field.NewPath("metadata", "resourceVersion"), uint64(0), "must be specified for an update")})
 		case rv == "":
-			// An unconditional update: kube allows it for every resource we serve.
+			// An unconditional update, which kube allows for built-in resources.
 			a.SetResourceVersion(cur.GetResourceVersion())
 		case rv != cur.GetResourceVersion():
 			return nil, apierrors.NewConflict(s.groupResource(), name, errors.New(optimisticLockErrorMsg))
