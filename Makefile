@@ -5,7 +5,7 @@ BIN       := _output/bin/apiserver
 DATA_DIR  ?= .kapi-data
 RUN_ARGS  ?=
 
-.PHONY: build run test bench clean
+.PHONY: build run test bench examples clean
 
 # build compiles the server binary.
 build:
@@ -26,6 +26,20 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 40m ./...
 	$(GO) run ./e2e/loadbench
+
+# examples builds the example plugins as Wasm modules into _output/examples: every Go guest under
+# sdk/examples/*/wasm (GOOS=wasip1, c-shared for //go:wasmexport) and every WebAssembly text guest
+# under sdk/examples/wat (wabt's wat2wasm).
+examples:
+	mkdir -p _output/examples
+	for dir in sdk/examples/*/wasm; do \
+		ls $$dir/*.go >/dev/null 2>&1 || continue; \
+		name=$$(basename $$(dirname $$dir)); \
+		(cd $$dir && GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 $(GO) build -buildmode=c-shared -o $(CURDIR)/_output/examples/$$name.wasm .) || exit 1; \
+	done
+	for wat in $$(find sdk/examples/wat -name '*.wat'); do \
+		wat2wasm $$wat -o _output/examples/$$(basename $$wat .wat).wasm || exit 1; \
+	done
 
 clean:
 	rm -rf _output $(DATA_DIR)
