@@ -4,13 +4,19 @@ import (
 	"reflect"
 	"testing"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 var app = map[string]string{"app": "web"}
@@ -124,6 +130,28 @@ func TestValidateCreate(t *testing.T) {
 			[]string{"FieldValueInvalid metadata.name"}},
 		{"events.k8s.io event without its required fields", "events.k8s.io", "events", &eventsv1.Event{ObjectMeta: meta("e"), Type: "Normal"},
 			[]string{"FieldValueRequired action", "FieldValueRequired eventTime", "FieldValueRequired reason", "FieldValueRequired reportingController", "FieldValueRequired reportingInstance"}},
+		{"valid role binding to a user (apiGroup defaulted)", rbacv1.GroupName, "rolebindings", &rbacv1.RoleBinding{ObjectMeta: meta("b"),
+			RoleRef: rbacv1.RoleRef{Kind: "Role", Name: "r"}, Subjects: []rbacv1.Subject{{Kind: "User", Name: "jane"}, {Kind: "ServiceAccount", Name: "sa"}}}, nil},
+		{"valid webhook configuration (defaults filled)", "admissionregistration.k8s.io", "validatingwebhookconfigurations", &admissionregistrationv1.ValidatingWebhookConfiguration{
+			ObjectMeta: metav1.ObjectMeta{Name: "w"}, Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+				Name: "check.example.com", SideEffects: sideEffects(admissionregistrationv1.SideEffectClassNone), AdmissionReviewVersions: []string{"v1"},
+				ClientConfig: admissionregistrationv1.WebhookClientConfig{Service: &admissionregistrationv1.ServiceReference{Namespace: "d", Name: "s"}},
+			}}}, nil},
+		{"webhook missing what v1 requires", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", &admissionregistrationv1.MutatingWebhookConfiguration{
+			ObjectMeta: metav1.ObjectMeta{Name: "w"}, Webhooks: []admissionregistrationv1.MutatingWebhook{{Name: "short"}}},
+			[]string{"FieldValueInvalid webhooks[0].name", "FieldValueRequired webhooks[0].admissionReviewVersions", "FieldValueRequired webhooks[0].clientConfig", "FieldValueRequired webhooks[0].sideEffects"}},
+		{"pdb with both bounds", "policy", "poddisruptionbudgets", &policyv1.PodDisruptionBudget{ObjectMeta: meta("p"), Spec: policyv1.PodDisruptionBudgetSpec{
+			MinAvailable: intOrStr(1), MaxUnavailable: intOrStr(1)}},
+			[]string{"FieldValueInvalid spec"}},
+		{"ingress with neither backend nor rules", "networking.k8s.io", "ingresses", &networkingv1.Ingress{ObjectMeta: meta("i")},
+			[]string{"FieldValueInvalid spec.rules"}},
+		{"network policy with a bad policy type", "networking.k8s.io", "networkpolicies", &networkingv1.NetworkPolicy{ObjectMeta: meta("n"),
+			Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{"Sideways"}}},
+			[]string{"FieldValueNotSupported spec.policyTypes[0]"}},
+		{"endpoint slice with a bad address type", "discovery.k8s.io", "endpointslices", &discoveryv1.EndpointSlice{ObjectMeta: meta("e"), AddressType: "IPv5"},
+			[]string{"FieldValueNotSupported addressType"}},
+		{"lease of no duration", "coordination.k8s.io", "leases", &coordinationv1.Lease{ObjectMeta: meta("l"), Spec: coordinationv1.LeaseSpec{LeaseDurationSeconds: int32Ptr(0)}},
+			[]string{"FieldValueInvalid spec.leaseDurationSeconds"}},
 		{"role rule without verbs", rbacv1.GroupName, "roles", &rbacv1.Role{ObjectMeta: meta("r"), Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}}}},
 			[]string{"FieldValueRequired rules[0].verbs"}},
 		{"rbac names may hold colons", rbacv1.GroupName, "clusterroles", &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "system:controller:x"}}, nil},
@@ -222,3 +250,12 @@ func TestValidateUpdate(t *testing.T) {
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+func sideEffects(c admissionregistrationv1.SideEffectClass) *admissionregistrationv1.SideEffectClass {
+	return &c
+}
+
+func intOrStr(i int32) *intstr.IntOrString {
+	v := intstr.FromInt32(i)
+	return &v
+}
