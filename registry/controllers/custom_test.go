@@ -47,7 +47,8 @@ func TestControllersCoverResourcesAddedAtRuntime(t *testing.T) {
 	reg := newRegistry(t)
 	startControllers(t, reg)
 	res := widgets()
-	reg.Add(generic.NewEntry(res, etcd3.New(etcdClient, fmt.Sprintf("/custom-%d", prefixCounter.Add(1)), generic.Codec(res)), generic.Deps{Namespace: generic.NamespaceGetter(reg)}))
+	underlying := etcd3.New(etcdClient, fmt.Sprintf("/custom-%d", prefixCounter.Add(1)), generic.Codec(res))
+	reg.Add(generic.NewEntry(res, cached(t, res, underlying), generic.Deps{Namespace: generic.NamespaceGetter(reg)}))
 	ws := reg.Get(res.GroupVersionResource()).Store
 	createNamespace(t, reg, "crs")
 

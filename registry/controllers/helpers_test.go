@@ -18,8 +18,10 @@ import (
 	"github.com/kapi-dev/kapi/registry"
 	"github.com/kapi-dev/kapi/registry/builtin"
 	"github.com/kapi-dev/kapi/registry/generic"
+	"github.com/kapi-dev/kapi/storage"
 	"github.com/kapi-dev/kapi/storage/embedded"
 	"github.com/kapi-dev/kapi/storage/etcd3"
+	"github.com/kapi-dev/kapi/storage/watchcache"
 )
 
 // etcdClient is the client to the one embedded etcd the package's tests share; each test keeps
@@ -56,16 +58,28 @@ var prefixCounter atomic.Int64
 
 const testCA = "-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n"
 
-// newRegistry serves every built-in resource from a private part of the shared etcd.
+// newRegistry serves every built-in resource from a private part of the shared etcd, each
+// behind a watch cache as the server runs them.
 func newRegistry(t testing.TB) *registry.Registry {
 	t.Helper()
 	prefix := fmt.Sprintf("/test-%d", prefixCounter.Add(1))
 	reg := registry.New()
 	deps := generic.Deps{Namespace: generic.NamespaceGetter(reg)}
 	for _, res := range builtin.Resources() {
-		reg.Add(generic.NewEntry(res, etcd3.New(etcdClient, prefix, generic.Codec(res)), deps))
+		reg.Add(generic.NewEntry(res, cached(t, res, etcd3.New(etcdClient, prefix, generic.Codec(res))), deps))
 	}
 	return reg
+}
+
+// cached puts a watch cache in front of s for the rest of the test.
+func cached(t testing.TB, res *registry.Resource, s storage.Interface) storage.Interface {
+	t.Helper()
+	c, err := watchcache.New(s, generic.KeyPrefix(res), generic.Codec(res), watchcache.Options{GroupResource: res.GroupVersionResource().GroupResource()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Stop)
+	return c
 }
 
 func testOptions() Options {
