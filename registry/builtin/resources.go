@@ -1,6 +1,9 @@
 package builtin
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -270,7 +273,21 @@ func complete(r *registry.Resource) {
 	r.Categories = append([]string(nil), r.Categories...)
 	r.Subresources = append([]string(nil), r.Subresources...)
 	gvr := r.GroupVersionResource()
+	r.StorageVersionHash = storageVersionHash(r)
 	r.TableColumns, r.TableRow = tableFor(gvr)
 	r.SelectableFields = fieldsFor(gvr, r.Namespaced)
 	r.Strategy = strategyFor(gvr, r.Namespaced)
+}
+
+// storageVersionHash is discovery's storageVersionHash, computed as kube does from the group,
+// version and kind objects are stored as: the first 8 bytes of the SHA-256 of
+// "<group>/<version>/<kind>", base64-encoded. events.k8s.io events share the core events'
+// storage, and so their hash.
+func storageVersionHash(r *registry.Resource) string {
+	group, kind := r.Group, r.Kind
+	if group == eventsv1.GroupName && r.Plural == "events" {
+		group = ""
+	}
+	sum := sha256.Sum256([]byte(group + "/" + r.Version + "/" + kind))
+	return base64.StdEncoding.EncodeToString(sum[:8])
 }

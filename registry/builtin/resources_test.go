@@ -120,3 +120,17 @@ func TestResourcesAreFresh(t *testing.T) {
 		t.Fatalf("descriptors share state between calls")
 	}
 }
+
+func TestStorageVersionHash(t *testing.T) {
+	// Values a real kube-apiserver's discovery shows.
+	for _, tc := range []struct{ group, plural, want string }{
+		{"", "pods", "xPOwRZ+Yhw8="},
+		{"", "events", "r2yiGXH7wu8="},
+		{"events.k8s.io", "events", "r2yiGXH7wu8="},
+		{"apps", "deployments", "8aSe+NMegvE="},
+	} {
+		if got := lookup(t, tc.group, tc.plural).StorageVersionHash; got != tc.want {
+			t.Errorf("%s/%s storageVersionHash = %q, want %q", tc.group, tc.plural, got, tc.want)
+		}
+	}
+}
