@@ -24,13 +24,11 @@ func NamespaceGetter(reg *registry.Registry) func(ctx context.Context, name stri
 		if e == nil {
 			return nil, apierrors.NewNotFound(corev1.Resource("namespaces"), name)
 		}
-		// As kube's NamespaceLifecycle: the cache first (resourceVersion "0", no etcd round trip
-		// on every create), then a live read when the cache has not seen the namespace yet, so a
-		// create right after its namespace's is not refused.
-		obj, err := e.Store.Get(ctx, "", name, &metav1.GetOptions{ResourceVersion: "0"})
-		if apierrors.IsNotFound(err) {
-			obj, err = e.Store.Get(ctx, "", name, &metav1.GetOptions{})
-		}
+		// A live read, not the watch cache (which kube's NamespaceLifecycle reads): a client
+		// that has seen its namespace created, or seen it terminating, must get the matching
+		// answer on its next create, and a cache may lag behind what that client saw. The
+		// price is one single-key etcd read per create of a namespaced object.
+		obj, err := e.Store.Get(ctx, "", name, &metav1.GetOptions{})
 		if err != nil {
 			return nil, err
 		}
