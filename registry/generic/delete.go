@@ -55,22 +55,19 @@ func (s *Store) delete(ctx context.Context, namespace, name string, admission re
 	if err != nil {
 		return nil, false, err
 	}
-	finalizers, changed := s.finalizersForDelete(cur, opts)
-	if len(finalizers) > 0 || changed {
-		marked, err := s.markDeleting(ctx, key, name, finalizers, preconditions, opts)
+	if finalizers, changed := s.finalizersForDelete(cur, opts); len(finalizers) > 0 || changed {
+		marked, err := s.markDeleting(ctx, key, name, preconditions, opts)
 		if err != nil {
 			return nil, false, err
 		}
-		if len(finalizers) > 0 {
+		m := mustAccessor(marked)
+		if len(m.GetFinalizers()) > 0 {
 			return s.typed(marked), false, nil
 		}
-		// Removing the GC finalizers left none: the object goes now, as it was just read.
+		// Removing the GC finalizers left none: the object goes now, as it was just written.
 		current = marked
-		rv := mustAccessor(marked).GetResourceVersion()
-		if preconditions == nil {
-			preconditions = &storage.Preconditions{}
-		}
-		if preconditions.ResourceVersion != nil {
+		if preconditions != nil && preconditions.ResourceVersion != nil {
+			rv := m.GetResourceVersion()
 			preconditions.ResourceVersion = &rv
 		}
 	}
@@ -105,13 +102,15 @@ func (s *Store) deleteResult(obj runtime.Object) runtime.Object {
 }
 
 // markDeleting sets deletionTimestamp (once), deletionGracePeriodSeconds 0 and the finalizers
-// the delete settled on, unless this is a dry run.
-func (s *Store) markDeleting(ctx context.Context, key, name string, finalizers []string, preconditions *storage.Preconditions, opts *metav1.DeleteOptions) (runtime.Object, error) {
+// the delete's propagation asks for, computed on the object as stored when written (a finalizer
+// added meanwhile is kept), unless this is a dry run.
+func (s *Store) markDeleting(ctx context.Context, key, name string, preconditions *storage.Preconditions, opts *metav1.DeleteOptions) (runtime.Object, error) {
 	mark := func(current runtime.Object) (runtime.Object, error) {
 		a, err := accessor(current)
 		if err != nil {
 			return nil, err
 		}
+		finalizers, _ := s.finalizersForDelete(a, opts)
 		if a.GetDeletionTimestamp() == nil {
 			now := metav1.NewTime(s.deps.Now().Truncate(time.Second))
 			a.SetDeletionTimestamp(&now)

@@ -91,6 +91,13 @@ func (s *Store) Update(ctx context.Context, namespace, name, subresource string,
 		if err != nil {
 			return nil, err
 		}
+		if uid := a.GetUID(); uid != "" && uid != cur.GetUID() {
+			// kube makes a uid in the body a storage precondition: a PUT meant for an object
+			// that was deleted and recreated is a conflict, in kube's storage error words.
+			return nil, apierrors.NewConflict(s.groupResource(), name, fmt.Errorf(
+				"StorageError: invalid object, Code: 4, Key: %s, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: %v, UID in object meta: %v",
+				key, uid, cur.GetUID()))
+		}
 		switch rv := a.GetResourceVersion(); {
 		case rv == "" && !s.allowUnconditionalUpdate:
 			// kube names the resource where the kind belongs in this one message.

@@ -98,7 +98,7 @@ func TestUpdateErrors(t *testing.T) {
 		{"stale resourceVersion", "a", stale, 409, metav1.StatusReasonConflict,
 			`Operation cannot be fulfilled on configmaps "a": the object has been modified; please apply your changes to the latest version and try again`},
 		{"name differs from URL", "a", renamed, 400, metav1.StatusReasonBadRequest, "the name of the object (b) does not match the name on the URL (a)"},
-		{"uid is immutable", "a", otherUID, 422, metav1.StatusReasonInvalid, "metadata.uid"},
+		{"uid of another object", "a", otherUID, 409, metav1.StatusReasonConflict, "Precondition failed: UID in precondition: changed, UID in object meta: " + string(first.UID)},
 		{"missing object, no create on update", "missing", configMap("missing", nil), 404, metav1.StatusReasonNotFound, `configmaps "missing" not found`},
 	}
 	for _, tc := range cases {
