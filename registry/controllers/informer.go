@@ -54,7 +54,7 @@ func newInformers(ctx context.Context, reg *registry.Registry, handle func(event
 		reg: reg, handle: handle, log: log, relistDelay: time.Second,
 		ctx: ctx, running: map[schema.GroupVersionResource]*informer{}, synced: make(chan struct{}),
 	}
-	entries := reg.Entries()
+	entries := watchable(reg.Entries())
 	in.initial = len(entries)
 	if in.initial == 0 {
 		close(in.synced)
@@ -76,7 +76,7 @@ func (in *informers) follow() {
 		return
 	}
 	current := map[schema.GroupVersionResource]*registry.Entry{}
-	for _, e := range in.reg.Entries() {
+	for _, e := range watchable(in.reg.Entries()) {
 		current[e.Resource.GroupVersionResource()] = e
 	}
 	for gvr, inf := range in.running {
@@ -124,13 +124,34 @@ func (in *informers) markSynced() {
 // wait waits for every informer goroutine to end (after the context ends).
 func (in *informers) wait() { in.wg.Wait() }
 
+// watchable are the entries an informer can follow: those that list and watch (not the
+// create-only reviews, say).
+func watchable(entries []*registry.Entry) []*registry.Entry {
+	var out []*registry.Entry
+	for _, e := range entries {
+		if hasVerb(e.Resource, "list") && hasVerb(e.Resource, "watch") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// maxRelistDelay bounds the backoff between failing lists of one resource.
+const maxRelistDelay = 30 * time.Second
+
 // run lists and watches one resource until ctx ends. A relist reports objects that vanished
 // while the watch was down as deleted.
 func (in *informers) run(ctx context.Context, e *registry.Entry, initial bool) {
 	known := map[string]metav1.Object{}
+	delay := in.relistDelay
 	for ctx.Err() == nil {
 		rv, err := in.list(ctx, e, known)
-		if err == nil && initial {
+		if err == nil {
+			delay = in.relistDelay
+		}
+		if initial {
+			// Even a failed first list counts: one broken resource must not keep every
+			// controller waiting. The controllers check what matters against the stores.
 			initial = false
 			in.markSynced()
 		}
@@ -143,8 +164,9 @@ func (in *informers) run(ctx context.Context, e *registry.Entry, initial bool) {
 		in.log.Debug("controllers: relisting", "resource", e.Resource.GroupVersionResource().String(), "error", err)
 		select {
 		case <-ctx.Done():
-		case <-time.After(in.relistDelay):
+		case <-time.After(delay):
 		}
+		delay = min(2*delay, maxRelistDelay)
 	}
 	if initial {
 		in.markSynced()

@@ -101,7 +101,7 @@ func (c *namespaceController) deleteContent(ctx context.Context, ns string) (int
 	background := metav1.DeletePropagationBackground
 	remaining := 0
 	for _, e := range c.reg.Entries() {
-		if !e.Resource.Namespaced || !hasVerb(e.Resource, "list") {
+		if !e.Resource.Namespaced || !hasVerb(e.Resource, "list") || !hasVerb(e.Resource, "delete") {
 			continue
 		}
 		list, err := e.Store.List(ctx, ns, &metav1.ListOptions{})
