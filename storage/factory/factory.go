@@ -153,16 +153,6 @@ func kindOf(gr schema.GroupResource, codec storage.Codec) schema.GroupVersionKin
 	return schema.GroupVersionKind{Group: gr.Group, Kind: t.Name()}
 }
 
-// requestProgress asks etcd for a progress notification on the client's watch streams. The
-// etcd3 store may open its watches with or without clientv3.WithRequireLeader, which selects a
-// different stream; a request for a stream that does not exist does nothing, so both are asked.
-func requestProgress(client *clientv3.Client) func(ctx context.Context) error {
-	return func(ctx context.Context) error {
-		err := client.RequestProgress(ctx)
-		return errors.Join(err, client.RequestProgress(clientv3.WithRequireLeader(ctx)))
-	}
-}
-
 // client returns the client of a server set, connecting on first use.
 func (f *Factory) client(servers []string) (*clientv3.Client, error) {
 	key := serverSetKey(servers)
@@ -179,9 +169,7 @@ func (f *Factory) client(servers []string) (*clientv3.Client, error) {
 		return nil, fmt.Errorf("connecting to etcd %v: %w", servers, err)
 	}
 	f.clients[key] = c
-	if stop := f.startCompactor(c); stop != nil {
-		f.closers = append(f.closers, stop)
-	}
+	f.closers = append(f.closers, f.startCompactor(c), startProgressRequests(c))
 	return c, nil
 }
 
