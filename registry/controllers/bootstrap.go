@@ -6,6 +6,7 @@ import (
 	"net"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -59,14 +60,32 @@ func Bootstrap(ctx context.Context, reg *registry.Registry, opts Options) error 
 	if err := createIfMissing(ctx, svcEntry.Store, metav1.NamespaceDefault, svc); err != nil {
 		return fmt.Errorf("bootstrap: the kubernetes service: %w", err)
 	}
-	if opts.AdvertiseAddress == "" {
+	return bootstrapEndpoints(ctx, reg, opts)
+}
+
+// bootstrapEndpoints publishes the server's address as the kubernetes service's Endpoints and
+// EndpointSlice, as kube's endpoint reconciler does. Loopback and unspecified addresses are
+// not published: kube's validation refuses them as endpoints, and nobody outside could use them.
+func bootstrapEndpoints(ctx context.Context, reg *registry.Registry, opts Options) error {
+	ip := net.ParseIP(opts.AdvertiseAddress)
+	if ip == nil || ip.IsLoopback() || ip.IsUnspecified() {
 		return nil
 	}
-	epEntry := reg.Get(endpointsGVR)
-	if epEntry == nil {
-		return nil
+	if epEntry := reg.Get(endpointsGVR); epEntry != nil {
+		if err := createIfMissing(ctx, epEntry.Store, metav1.NamespaceDefault, kubernetesEndpoints(opts)); err != nil {
+			return fmt.Errorf("bootstrap: the kubernetes endpoints: %w", err)
+		}
 	}
-	ep := &corev1.Endpoints{
+	if sliceEntry := reg.Get(endpointSlicesGVR); sliceEntry != nil {
+		if err := createIfMissing(ctx, sliceEntry.Store, metav1.NamespaceDefault, kubernetesEndpointSlice(opts, ip)); err != nil {
+			return fmt.Errorf("bootstrap: the kubernetes endpointslice: %w", err)
+		}
+	}
+	return nil
+}
+
+func kubernetesEndpoints(opts Options) *corev1.Endpoints {
+	return &corev1.Endpoints{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: "kubernetes", Namespace: metav1.NamespaceDefault,
 			Labels: map[string]string{"endpointslice.kubernetes.io/skip-mirror": "true"},
@@ -76,10 +95,27 @@ func Bootstrap(ctx context.Context, reg *registry.Registry, opts Options) error 
 			Ports:     []corev1.EndpointPort{{Name: "https", Port: opts.SecurePort, Protocol: corev1.ProtocolTCP}},
 		}},
 	}
-	if err := createIfMissing(ctx, epEntry.Store, metav1.NamespaceDefault, ep); err != nil {
-		return fmt.Errorf("bootstrap: the kubernetes endpoints: %w", err)
+}
+
+func kubernetesEndpointSlice(opts Options, ip net.IP) *discoveryv1.EndpointSlice {
+	addressType := discoveryv1.AddressTypeIPv4
+	if ip.To4() == nil {
+		addressType = discoveryv1.AddressTypeIPv6
 	}
-	return nil
+	ready := true
+	name, protocol, port := "https", corev1.ProtocolTCP, opts.SecurePort
+	return &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "kubernetes", Namespace: metav1.NamespaceDefault,
+			Labels: map[string]string{discoveryv1.LabelServiceName: "kubernetes"},
+		},
+		AddressType: addressType,
+		Endpoints: []discoveryv1.Endpoint{{
+			Addresses:  []string{opts.AdvertiseAddress},
+			Conditions: discoveryv1.EndpointConditions{Ready: &ready},
+		}},
+		Ports: []discoveryv1.EndpointPort{{Name: &name, Protocol: &protocol, Port: &port}},
+	}
 }
 
 func createIfMissing(ctx context.Context, s registry.Store, namespace string, obj runtime.Object) error {

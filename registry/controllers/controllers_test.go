@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -14,7 +15,7 @@ import (
 
 func TestBootstrapIsIdempotent(t *testing.T) {
 	reg := newRegistry(t)
-	opts := Options{ServiceClusterIP: "10.0.0.1", SecurePort: 8443, AdvertiseAddress: "127.0.0.1"}
+	opts := Options{ServiceClusterIP: "10.0.0.1", SecurePort: 8443, AdvertiseAddress: "192.0.2.10"}
 	if err := Bootstrap(context.Background(), reg, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +47,32 @@ func TestBootstrapIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if subsets := ep.(*corev1.Endpoints).Subsets; len(subsets) != 1 || subsets[0].Addresses[0].IP != "127.0.0.1" || subsets[0].Ports[0].Port != 8443 {
+	if subsets := ep.(*corev1.Endpoints).Subsets; len(subsets) != 1 || subsets[0].Addresses[0].IP != "192.0.2.10" || subsets[0].Ports[0].Port != 8443 {
 		t.Errorf("kubernetes endpoints %+v", subsets)
+	}
+	slice, err := store(t, reg, "discovery.k8s.io", "endpointslices").Get(context.Background(), "default", "kubernetes", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es := slice.(*discoveryv1.EndpointSlice); es.AddressType != discoveryv1.AddressTypeIPv4 || es.Endpoints[0].Addresses[0] != "192.0.2.10" || *es.Ports[0].Port != 8443 {
+		t.Errorf("kubernetes endpointslice %+v", es)
+	}
+}
+
+func TestBootstrapSkipsLoopbackEndpoints(t *testing.T) {
+	reg := newRegistry(t)
+	if err := Bootstrap(context.Background(), reg, Options{AdvertiseAddress: "127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store(t, reg, "", "endpoints").Get(context.Background(), "default", "kubernetes", nil); !apierrors.IsNotFound(err) {
+		t.Errorf("loopback endpoints published: %v", err)
+	}
+	svc, err := store(t, reg, "", "services").Get(context.Background(), "default", "kubernetes", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := svc.(*corev1.Service); s.Spec.ClusterIP != "10.96.0.1" || s.Spec.Ports[0].TargetPort.IntVal != 6443 {
+		t.Errorf("default service %+v", s.Spec)
 	}
 }
 

@@ -22,7 +22,8 @@ type Options struct {
 	ServiceClusterIP string
 	// SecurePort is the port the kubernetes service's https port targets (6443 when 0).
 	SecurePort int32
-	// AdvertiseAddress, when set, is published as the kubernetes service's endpoint.
+	// AdvertiseAddress, when set to an address others can reach (not loopback), is published
+	// as the kubernetes service's Endpoints and EndpointSlice.
 	AdvertiseAddress string
 	// ResyncPeriod is how often the controllers look again at work that events alone could
 	// miss; 30s when 0.
@@ -60,6 +61,7 @@ var (
 	configMapsGVR      = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
 	servicesGVR        = schema.GroupVersionResource{Version: "v1", Resource: "services"}
 	endpointsGVR       = schema.GroupVersionResource{Version: "v1", Resource: "endpoints"}
+	endpointSlicesGVR  = schema.GroupVersionResource{Group: "discovery.k8s.io", Version: "v1", Resource: "endpointslices"}
 )
 
 // controller is one control loop: it hears every event, and works through its queue.
