@@ -106,7 +106,7 @@ func (o options) config() (server.Config, error) {
 	if o.dataDir == "" {
 		return cfg, errors.New("--data-dir must not be empty")
 	}
-	return server.Config{
+	cfg = server.Config{
 		BindAddress: o.bindAddress, SecurePort: o.securePort,
 		TLSCertFile: o.tlsCertFile, TLSPrivateKeyFile: o.tlsKeyFile,
 		ClientCAFile: o.clientCAFile, TokenAuthFile: o.tokenAuthFile, AnonymousAuth: o.anonymousAuth,
@@ -114,8 +114,13 @@ func (o options) config() (server.Config, error) {
 		EtcdServers: o.etcdServers, EtcdCAFile: o.etcdCAFile, EtcdCertFile: o.etcdCertFile, EtcdKeyFile: o.etcdKeyFile,
 		EtcdPrefix: o.etcdPrefix, EtcdServersOverrides: strings.Join(o.etcdOverrides, ","),
 		EtcdCompactionInterval: o.etcdCompactionInterval,
-		MaxRequestsInFlight: o.maxRequestsInFlight, MaxMutatingRequestsInFlight: o.maxMutatingRequestsInFlight,
+		MaxRequestsInFlight:    o.maxRequestsInFlight, MaxMutatingRequestsInFlight: o.maxMutatingRequestsInFlight,
 		RequestTimeout: o.requestTimeout, ServiceClusterIPRange: serviceRange,
 		DataDir: o.dataDir,
-	}, nil
+	}
+	// The overrides' syntax is checked here, so a bad value stops start-up before anything runs.
+	if _, err := cfg.EtcdConfig(); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
 }

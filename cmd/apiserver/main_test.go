@@ -35,6 +35,7 @@ func TestBadFlagsExitOneNamingTheFlag(t *testing.T) {
 		{[]string{"--token-auth-file=/nonexistent/tokens.csv"}, "--token-auth-file"},
 		{[]string{"--client-ca-file=/nonexistent/ca.crt"}, "--client-ca-file"},
 		{[]string{"stray"}, "stray"},
+		{[]string{"--etcd-servers-overrides=pods"}, "--etcd-servers-overrides"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -12,9 +12,9 @@ import (
 
 func TestNewRequestInfo(t *testing.T) {
 	type want struct {
-		resource                                             bool
+		resource                                         bool
 		verb, prefix, group, version, ns, res, sub, name string
-		parts                                                []string
+		parts                                            []string
 	}
 	cases := []struct {
 		method, url string

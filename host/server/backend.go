@@ -2,7 +2,14 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
+	"os"
+	"strconv"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kapi-dev/kapi/host/admission"
 	"github.com/kapi-dev/kapi/host/discovery"
@@ -10,6 +17,11 @@ import (
 	"github.com/kapi-dev/kapi/host/openapi"
 	"github.com/kapi-dev/kapi/host/rest"
 	"github.com/kapi-dev/kapi/registry"
+	"github.com/kapi-dev/kapi/registry/builtin"
+	"github.com/kapi-dev/kapi/registry/controllers"
+	"github.com/kapi-dev/kapi/registry/generic"
+	"github.com/kapi-dev/kapi/storage/etcdconfig"
+	"github.com/kapi-dev/kapi/storage/factory"
 )
 
 // backend is the API behind the router: the registry and its storage, and the handlers that serve
@@ -23,21 +35,106 @@ type backend struct {
 	checks []health.Check
 	// postStart runs once the server is serving (bootstrap objects, controllers).
 	postStart func(ctx context.Context) error
-	// stop releases everything the backend started.
+	// stop releases everything the backend started, controllers first, storage last.
 	stop func()
 }
 
-// startBackend builds the registry and the handlers that serve it.
+// EtcdConfig turns the etcd flags into storage's configuration.
+func (c *Config) EtcdConfig() (etcdconfig.Config, error) {
+	overrides, err := etcdconfig.ParseOverrides(c.EtcdServersOverrides)
+	if err != nil {
+		return etcdconfig.Config{}, fmt.Errorf("--etcd-servers-overrides: %w", err)
+	}
+	return etcdconfig.Config{
+		Servers: c.EtcdServers, CAFile: c.EtcdCAFile, CertFile: c.EtcdCertFile, KeyFile: c.EtcdKeyFile,
+		Prefix: c.EtcdPrefix, Overrides: overrides, CompactionInterval: c.EtcdCompactionInterval,
+	}, nil
+}
+
+// startBackend starts storage (embedded etcd unless --etcd-servers), serves every built-in
+// resource from the generic store on it, and builds the handlers.
 func startBackend(ctx context.Context, s *Server) (*backend, error) {
+	etcdCfg, err := s.cfg.EtcdConfig()
+	if err != nil {
+		return nil, err
+	}
+	f, err := factory.New(ctx, etcdCfg, s.cfg.DataDir, s.metrics.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("starting storage: %w", err)
+	}
 	reg := registry.New()
+	deps := generic.Deps{Namespace: generic.NamespaceGetter(reg)}
+	for _, res := range builtin.Resources() {
+		gr := schema.GroupResource{Group: res.Group, Resource: res.Plural}
+		store, _, err := f.ForResource(gr, generic.KeyPrefix(res), generic.Codec(res))
+		if err != nil {
+			_ = f.Close()
+			return nil, fmt.Errorf("storage for %s: %w", gr, err)
+		}
+		reg.Add(generic.NewEntry(res, store, deps))
+	}
+
 	chain := admission.NewNamedChain(s.admission.mutating, s.admission.validating)
+	ctrlOpts, err := s.controllerOptions()
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	ctrlCtx, stopCtrl := context.WithCancel(context.Background())
+	var (
+		mu              sync.Mutex
+		stopControllers = func() {}
+	)
 	be := &backend{
 		registry:  reg,
 		discovery: discovery.NewHandler(reg, func(r *http.Request) string { return s.Addr() }),
 		openapi:   openapi.NewHandler(reg),
 		rest:      rest.NewHandler(reg, chain, rest.Options{Stop: s.stopLongRunning}),
-		postStart: func(context.Context) error { return nil },
-		stop:      func() {},
+		checks: []health.Check{{Name: "etcd", Run: func(r *http.Request) error {
+			return f.Check(r.Context())
+		}}},
+		postStart: func(ctx context.Context) error {
+			if err := controllers.Bootstrap(ctx, reg, ctrlOpts); err != nil {
+				return fmt.Errorf("bootstrap objects: %w", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			stopControllers = controllers.Start(ctrlCtx, reg, ctrlOpts)
+			return nil
+		},
+	}
+	be.stop = func() {
+		stopCtrl()
+		mu.Lock()
+		stopControllers()
+		mu.Unlock()
+		_ = f.Close()
 	}
 	return be, nil
+}
+
+// controllerOptions are what the bootstrap objects and controllers need of the configuration.
+func (s *Server) controllerOptions() (controllers.Options, error) {
+	opts := controllers.Options{}
+	if s.cfg.RootCAFile != "" {
+		pem, err := os.ReadFile(s.cfg.RootCAFile)
+		if err != nil {
+			return opts, fmt.Errorf("root CA: %w", err)
+		}
+		opts.RootCAPEM = pem
+	}
+	if ip := FirstServiceIP(s.cfg.ServiceClusterIPRange); ip != nil {
+		opts.ServiceClusterIP = ip.String()
+	}
+	host, port, err := net.SplitHostPort(s.Addr())
+	if err != nil {
+		return opts, err
+	}
+	p, _ := strconv.Atoi(port)
+	opts.SecurePort = int32(p)
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	opts.AdvertiseAddress = host
+	return opts, nil
 }
