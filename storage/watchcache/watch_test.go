@@ -256,3 +256,42 @@ func TestWatchStopsWithContext(t *testing.T) {
 		t.Fatalf("%d watchers still registered", len(e.cache.watchers))
 	}
 }
+
+// TestPeriodicBookmarks: watchers that asked for bookmarks get them at the cache's revision;
+// others never see one.
+func TestPeriodicBookmarks(t *testing.T) {
+	e := newTestEnv(t, Options{BookmarkInterval: 20 * time.Millisecond})
+	rv := e.create(t, "ns", "a", nil)
+	e.cacheList(t, prefix, rv, storage.Predicate{})
+	from := strconv.FormatUint(rv, 10)
+	withBookmarks := e.watch(t, prefix, storage.ListOptions{ResourceVersion: from, Recursive: true, ProgressNotify: true})
+	without := e.watch(t, prefix, storage.ListOptions{ResourceVersion: from, Recursive: true})
+
+	for range 2 {
+		ev := next(t, withBookmarks)
+		if ev.Type != watch.Bookmark {
+			t.Fatalf("got %s, want a BOOKMARK", describe(ev))
+		}
+		if got := resourceVersionOf(ev.Object); got < rv || got != ev.ResourceVersion {
+			t.Fatalf("bookmark object resourceVersion %d (event %d), want >= %d", got, ev.ResourceVersion, rv)
+		}
+	}
+	rvB := e.create(t, "ns", "b", nil)
+	if got, want := describe(next(t, without)), "ADDED ns/b@"+strconv.FormatUint(rvB, 10); got != want {
+		t.Fatalf("watcher without bookmarks got %s first, want %s", got, want)
+	}
+}
+
+// TestWatchFromAFutureRevision starts after a revision the cache has not reached: the events up
+// to it are skipped, later ones delivered.
+func TestWatchFromAFutureRevision(t *testing.T) {
+	e := newTestEnv(t, Options{})
+	rv := e.create(t, "ns", "a", nil)
+	e.cacheList(t, prefix, rv, storage.Predicate{})
+	w := e.watch(t, prefix, storage.ListOptions{ResourceVersion: strconv.FormatUint(rv+1, 10), Recursive: true})
+	e.create(t, "ns", "skipped", nil) // at rv+1
+	rvC := e.create(t, "ns", "c", nil)
+	if got, want := describe(next(t, w)), "ADDED ns/c@"+strconv.FormatUint(rvC, 10); got != want {
+		t.Fatalf("first event %s, want %s", got, want)
+	}
+}
