@@ -114,6 +114,11 @@ func (s *Store) markDeleting(ctx context.Context, key, name string, precondition
 		if a.GetDeletionTimestamp() == nil {
 			now := metav1.NewTime(s.deps.Now().Truncate(time.Second))
 			a.SetDeletionTimestamp(&now)
+			// A deletion changes what the object's controllers should do, so kube bumps the
+			// generation of objects that track one.
+			if g := a.GetGeneration(); g > 0 {
+				a.SetGeneration(g + 1)
+			}
 		}
 		zero := int64(0)
 		a.SetDeletionGracePeriodSeconds(&zero)

@@ -158,6 +158,9 @@ func TestDeletePropagationFinalizers(t *testing.T) {
 			if deleted {
 				t.Fatalf("deleted at once, want finalizers %v", tc.wantFinalizers)
 			}
+			if g := mustAccessor(out).GetGeneration(); g != 2 {
+				t.Errorf("generation %d after the deletion mark, want 2", g)
+			}
 			got := mustAccessor(out).GetFinalizers()
 			if strings.Join(got, ",") != strings.Join(tc.wantFinalizers, ",") {
 				t.Errorf("finalizers %v, want %v", got, tc.wantFinalizers)
