@@ -28,4 +28,19 @@
 // the namespace controller (registry/controllers), which empties it and then finalizes it. kube
 // does this in its namespace REST; kapi does it in NewStore for the core namespaces resource
 // rather than behind a hook in Deps, because the behaviour is fixed and a hook could be left out.
+//
+// # Why a delete sometimes answers a Status
+//
+// kube's stores answer a finished delete with the deleted object only where they are
+// configured to (pods, services, service accounts, namespaces, custom resources); every other
+// resource answers a Status{Success} whose details name the object. Clients print either, but
+// tools that decode the body (and the e2e suites of other servers) see the difference, so the
+// store answers as kube's would rather than always returning the object.
+//
+// # Why the namespace check reads etcd
+//
+// kube's NamespaceLifecycle admission reads namespaces from an informer. Here a create of a
+// namespaced object reads its namespace live (one single-key read): a client that has just
+// seen its namespace created, or seen it terminating, must get the matching answer, and a
+// watch cache may lag behind what that client saw.
 package generic
