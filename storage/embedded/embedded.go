@@ -191,6 +191,11 @@ func newClient(endpoints []string, lg *zap.Logger) (*clientv3.Client, error) {
 	return c, nil
 }
 
+// Err reports a failure of the running member (a listener that stopped serving, say).
+func (e *Etcd) Err() <-chan error {
+	return e.server.Err()
+}
+
 // Close stops the member gracefully and waits until it has stopped. It is safe to call more
 // than once.
 func (e *Etcd) Close() error {

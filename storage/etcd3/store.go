@@ -262,7 +262,8 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, preconditions 
 			return nil, err
 		}
 		if state.exists && bytes.Equal(data, state.data) {
-			return s.decode(key, state.data, state.rev)
+			// Nothing changed: write nothing, so the resourceVersion stays (as kube does).
+			return state.obj, nil
 		}
 		done := s.metrics.start("update", s.typeLabel)
 		resp, err := s.client.Txn(ctx).

@@ -45,6 +45,12 @@ type etcdWatcher struct {
 // opts.Predicate, starting after opts.ResourceVersion. With "" or "0" (unless SendInitialEvents
 // is false), or SendInitialEvents true, the current state comes first as ADDED events; with
 // SendInitialEvents true they end with a BOOKMARK annotated "k8s.io/initial-events-end".
+//
+// With opts.ProgressNotify, etcd's progress notifications become BOOKMARK events. etcd sends
+// them every --watch-progress-notify-interval (10 minutes by default), or when asked with
+// clientv3's RequestProgress on the watch's stream: this store's watches are opened with
+// clientv3.WithRequireLeader(ctx), so ask with a context made the same way. etcd sends no
+// progress to a watch whose start revision is still ahead of its own.
 func (s *Store) Watch(ctx context.Context, key string, opts storage.ListOptions) (storage.Watcher, error) {
 	preparedKey, err := s.prepareKey(key)
 	if err != nil {

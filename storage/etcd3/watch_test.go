@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -297,4 +298,46 @@ func TestWatchEndsWithContext(t *testing.T) {
 	cancel()
 	expectClosed(t, w)
 	w.Stop() // after the end, Stop must not block or panic
+}
+
+// TestWatchRequestProgress pins what storage/factory relies on: RequestProgress with a context
+// made by clientv3.WithRequireLeader reaches this store's watches as a bookmark.
+func TestWatchRequestProgress(t *testing.T) {
+	s, e := newTestStore(t)
+	ctx := context.Background()
+	created, err := s.Create(ctx, "/configmaps/ns1/a", configMap("ns1", "a", nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.Watch(ctx, "/configmaps/", storage.ListOptions{Recursive: true, ResourceVersion: created.(*corev1.ConfigMap).ResourceVersion, ProgressNotify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	put, err := e.client.Put(ctx, "/registry/secrets/ns1/x", "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The watch may not be registered yet when the first request arrives; ask until it answers
+	// (the test's timeout bounds the loop).
+	got := make(chan *storage.Event, 1)
+	go func() {
+		if e, ok := <-w.ResultChan(); ok {
+			got <- e
+		}
+		close(got)
+	}()
+	for {
+		if err := e.client.RequestProgress(clientv3.WithRequireLeader(ctx)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case bm := <-got:
+			if bm == nil || bm.Type != watch.Bookmark || bm.ResourceVersion < uint64(put.Header.Revision) {
+				t.Fatalf("got %v, want a bookmark at >= %d", bm, put.Header.Revision)
+			}
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
