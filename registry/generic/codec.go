@@ -23,8 +23,11 @@ func Codec(res *registry.Resource) storage.Codec {
 		NewList: res.NewList,
 		Encode: func(obj runtime.Object) ([]byte, error) {
 			// Setting the kind on the caller's object is harmless (it is the object's own kind)
-			// and saves a deep copy on every write.
-			obj.GetObjectKind().SetGroupVersionKind(gvk)
+			// and saves a deep copy on every write. Objects read from storage have it already,
+			// so a shared, cached object is never written to here.
+			if obj.GetObjectKind().GroupVersionKind() != gvk {
+				obj.GetObjectKind().SetGroupVersionKind(gvk)
+			}
 			data, err := json.Marshal(obj)
 			if err != nil {
 				return nil, fmt.Errorf("encoding %s: %w", gvk.Kind, err)

@@ -152,11 +152,15 @@ func (s *Store) typed(obj runtime.Object) runtime.Object {
 	if obj == nil {
 		return nil
 	}
+	gvk := s.res.GroupVersionKind()
 	if reflect.TypeOf(obj) == s.listType {
-		obj.GetObjectKind().SetGroupVersionKind(s.res.GroupVersionKind().GroupVersion().WithKind(s.res.Kind + "List"))
-		return obj
+		gvk.Kind += "List"
 	}
-	obj.GetObjectKind().SetGroupVersionKind(s.res.GroupVersionKind())
+	// Objects from storage (possibly shared by a cache) carry their kind already: only objects
+	// the store made itself are written to.
+	if obj.GetObjectKind().GroupVersionKind() != gvk {
+		obj.GetObjectKind().SetGroupVersionKind(gvk)
+	}
 	return obj
 }
 
