@@ -156,8 +156,9 @@ func (c *Cache) Get(ctx context.Context, key string, opts storage.GetOptions) (r
 
 // GetList serves lists from memory unless kube's cacher would delegate them (see
 // shouldDelegateList). Items are in key order; a list from memory ignores Limit (only with
-// resourceVersion "0", as kube does) and carries the cache's resourceVersion. Its items share
-// memory with the cache: callers must not change them.
+// resourceVersion "0", as kube does) and carries the cache's resourceVersion. Typed items are
+// copies of the cached structs that still share their maps and slices with the cache: callers
+// may set an item's TypeMeta but must not change its contents.
 func (c *Cache) GetList(ctx context.Context, key string, opts storage.ListOptions) (runtime.Object, error) {
 	rv, ok := parseResourceVersion(opts.ResourceVersion)
 	if !ok || shouldDelegateList(opts) {
@@ -179,9 +180,16 @@ func (c *Cache) GetList(ctx context.Context, key string, opts storage.ListOption
 		if err != nil {
 			return nil, fmt.Errorf("listing %s from the watch cache: %w", key, err)
 		}
-		if match {
-			objs = append(objs, ev.Object)
+		if !match {
+			continue
 		}
+		obj := ev.Object
+		if _, shared := obj.(runtime.Unstructured); shared {
+			// A typed list copies each item's struct; an unstructured one would share the
+			// cache's map, which the caller may write (apiVersion and kind, say).
+			obj = obj.DeepCopyObject()
+		}
+		objs = append(objs, obj)
 	}
 	list := c.codec.NewList()
 	if err := meta.SetList(list, objs); err != nil {

@@ -2,6 +2,7 @@ package watchcache
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kapi-dev/kapi/storage"
@@ -189,4 +191,45 @@ func (b *blockingLister) GetList(ctx context.Context, key string, opts storage.L
 		return nil, ctx.Err()
 	}
 	return b.Interface.GetList(ctx, key, opts)
+}
+
+// TestUnstructuredListItemsAreCopies: custom resources are unstructured maps; a caller writing a
+// listed item must not write the cache's copy.
+func TestUnstructuredListItemsAreCopies(t *testing.T) {
+	codec := storage.Codec{
+		New:     func() runtime.Object { return &unstructured.Unstructured{} },
+		NewList: func() runtime.Object { return &unstructured.UnstructuredList{} },
+		Encode:  func(obj runtime.Object) ([]byte, error) { return json.Marshal(obj) },
+		Decode:  func(data []byte, into runtime.Object) error { return json.Unmarshal(data, into) },
+	}
+	client := startEtcd(t)
+	store := etcd3.New(client, "/registry", codec)
+	c, err := New(store, "/example.com/widgets/", codec, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Stop)
+	w := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "example.com/v1", "kind": "Widget", "spec": map[string]any{"size": "s"}}}
+	w.SetNamespace("ns")
+	w.SetName("w")
+	created, err := c.Create(context.Background(), "/example.com/widgets/ns/w", w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := resourceVersionOf(created)
+	list := func() *unstructured.UnstructuredList {
+		obj, err := c.GetList(context.Background(), "/example.com/widgets/", storage.ListOptions{Recursive: true, ResourceVersion: strconv.FormatUint(rv, 10), ResourceVersionMatch: "NotOlderThan"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return obj.(*unstructured.UnstructuredList)
+	}
+	first := list()
+	if len(first.Items) != 1 {
+		t.Fatalf("%d items, want 1", len(first.Items))
+	}
+	first.Items[0].Object["spec"] = "scribbled"
+	if got := list().Items[0].Object["spec"]; got == "scribbled" {
+		t.Fatal("writing a listed item changed the cache")
+	}
 }
