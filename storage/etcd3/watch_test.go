@@ -2,7 +2,9 @@ package etcd3
 
 import (
 	"context"
+	goruntime "runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -340,4 +342,32 @@ func TestWatchRequestProgress(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// TestWatchStopLeavesNoGoroutine starts watchers, stops them, and looks for their goroutines.
+func TestWatchStopLeavesNoGoroutine(t *testing.T) {
+	s, _ := newTestStore(t)
+	var ws []storage.Watcher
+	for range 10 {
+		w, err := s.Watch(context.Background(), "/configmaps/", storage.ListOptions{Recursive: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws = append(ws, w)
+	}
+	if n := watcherGoroutines(); n != 10 {
+		t.Fatalf("%d watcher goroutines running, want 10", n)
+	}
+	for _, w := range ws {
+		w.Stop()
+	}
+	if n := watcherGoroutines(); n != 0 {
+		t.Fatalf("%d watcher goroutines left after Stop", n)
+	}
+}
+
+func watcherGoroutines() int {
+	buf := make([]byte, 1<<22)
+	buf = buf[:goruntime.Stack(buf, true)]
+	return strings.Count(string(buf), "etcd3.(*etcdWatcher).run(")
 }
