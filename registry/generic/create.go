@@ -126,8 +126,14 @@ func (s *Store) beforeCreate(ctx context.Context, namespace string, obj runtime.
 		a.SetNamespace("")
 	}
 	if a.GetResourceVersion() != "" {
-		// kube's storage refuses this with an internal error, not a client error.
-		return apierrors.NewInternalError(errors.New("resourceVersion should not be set on objects to be created"))
+		// kube's storage refuses this with a plain error, which its handler answers as a 500
+		// with no reason (kubectl prints "Error from server: ...").
+		return &apierrors.StatusError{ErrStatus: metav1.Status{
+			Status:  metav1.StatusFailure,
+			Code:    500,
+			Reason:  metav1.StatusReasonUnknown,
+			Message: "resourceVersion should not be set on objects to be created",
+		}}
 	}
 	a.SetDeletionTimestamp(nil)
 	a.SetDeletionGracePeriodSeconds(nil)

@@ -134,7 +134,7 @@ func TestCreateErrors(t *testing.T) {
 		{"invalid name", "ns", badKey, 422, metav1.StatusReasonInvalid, "metadata.name: Invalid value"},
 		{"namespace mismatch", "ns", otherNS, 400, metav1.StatusReasonBadRequest, "the namespace of the provided object does not match the namespace sent on the request"},
 		{"missing namespace", "nope", configMap("x", nil), 404, metav1.StatusReasonNotFound, `namespaces "nope" not found`},
-		{"resourceVersion set", "ns", withRV, 500, metav1.StatusReasonInternalError, "resourceVersion should not be set on objects to be created"},
+		{"resourceVersion set", "ns", withRV, 500, metav1.StatusReasonUnknown, "resourceVersion should not be set on objects to be created"},
 		{"already exists", "ns", configMap("exists", nil), 409, metav1.StatusReasonAlreadyExists, `configmaps "exists" already exists`},
 	}
 	for _, tc := range cases {

@@ -65,6 +65,11 @@ func (s *Store) Update(ctx context.Context, namespace, name, subresource string,
 			if err := s.checkURLName(obj, name); err != nil {
 				return nil, err
 			}
+			// A resourceVersion means nothing for an object that does not exist; kube's storage
+			// drops it here rather than refusing it as a create would.
+			if a, err := accessor(obj); err == nil {
+				a.SetResourceVersion("")
+			}
 			if err := s.beforeCreate(ctx, namespace, obj); err != nil {
 				return nil, err
 			}
