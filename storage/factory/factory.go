@@ -84,7 +84,8 @@ func New(ctx context.Context, cfg etcdconfig.Config, dataDir string, reg prometh
 		f.embedded = e
 		f.defaults = e.Endpoints()
 	}
-	// Connect to the default servers now, so that a wrong address fails at start-up.
+	// Make the default servers' client now: a malformed configuration fails at start-up. (The
+	// client connects lazily; Check tells whether etcd answers.)
 	if _, err := f.client(f.defaults); err != nil {
 		f.Close()
 		return nil, err
