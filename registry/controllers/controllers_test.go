@@ -251,6 +251,17 @@ func TestGarbageCollection(t *testing.T) {
 		})
 	})
 
+	t.Run("a cluster-scoped owner", func(t *testing.T) {
+		nodes := store(t, reg, "", "nodes")
+		node := create(t, nodes, "", &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1"}}).(*corev1.Node)
+		ref := metav1.OwnerReference{APIVersion: "v1", Kind: "Node", Name: node.Name, UID: node.UID}
+		create(t, cms, "gc", configMap("node-lease", ref))
+		if _, _, err := nodes.Delete(context.Background(), "", "node-1", registry.Admission{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the node's dependent to go", gone(cms, "gc", "node-lease"))
+	})
+
 	t.Run("an object created with a gone owner is collected", func(t *testing.T) {
 		ghost := metav1.OwnerReference{APIVersion: "v1", Kind: "ConfigMap", Name: "never", UID: "no-such-uid"}
 		create(t, cms, "gc", configMap("orphan-at-birth", ghost))
