@@ -3,6 +3,7 @@ package factory
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -147,5 +148,33 @@ func TestEmbeddedByDefault(t *testing.T) {
 	}
 	if _, _, err := f.ForResource(schema.GroupResource{Resource: "secrets"}, "/secrets/", configMapCodec); err == nil {
 		t.Fatal("ForResource after close succeeded")
+	}
+}
+
+// TestIdleResourceCatchesUpWithAnotherResourcesRevision: a read of an idle resource at a revision
+// written to another resource succeeds: the factory wires the cache's progress requests to the
+// etcd client that feeds it.
+func TestIdleResourceCatchesUpWithAnotherResourcesRevision(t *testing.T) {
+	f, err := New(context.Background(), etcdconfig.Config{}, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	configmaps, _, err := f.ForResource(schema.GroupResource{Resource: "configmaps"}, "/configmaps/", configMapCodec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle, _, err := f.ForResource(schema.GroupResource{Resource: "secrets"}, "/secrets/", configMapCodec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := create(t, configmaps, "/configmaps/ns/a", "a")
+	list, err := idle.GetList(context.Background(), "/secrets/", storage.ListOptions{Recursive: true, ResourceVersion: rv, ResourceVersionMatch: "NotOlderThan"})
+	if err != nil {
+		t.Fatalf("idle resource at another resource's revision: %v", err)
+	}
+	got, _ := strconv.ParseUint(list.(*corev1.ConfigMapList).ResourceVersion, 10, 64)
+	if want, _ := strconv.ParseUint(rv, 10, 64); got < want {
+		t.Fatalf("list resourceVersion %d, want >= %d", got, want)
 	}
 }
