@@ -154,7 +154,8 @@ func (c *Cache) watchFrom(ctx context.Context, rv uint64, bookmarks <-chan time.
 }
 
 // consume applies a watch's events until it ends. expired reports a 410 from the store;
-// progressed, that at least one event arrived.
+// progressed, that at least one change or bookmark arrived (an ERROR is no progress: rewatching at
+// once after one could spin on the same failure).
 func (c *Cache) consume(ctx context.Context, w storage.Watcher, bookmarks <-chan time.Time) (expired, progressed bool) {
 	for {
 		select {
@@ -166,11 +167,12 @@ func (c *Cache) consume(ctx context.Context, w storage.Watcher, bookmarks <-chan
 			if !ok {
 				return false, progressed
 			}
-			progressed = true
 			switch ev.Type {
 			case watch.Added, watch.Modified, watch.Deleted:
+				progressed = true
 				c.apply(ev)
 			case watch.Bookmark:
+				progressed = true
 				c.mu.Lock()
 				c.advanceLocked(ev.ResourceVersion, false)
 				c.mu.Unlock()
