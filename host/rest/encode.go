@@ -128,6 +128,13 @@ func (s *scope) writeObject(code int, obj runtime.Object) {
 // PartialObjectMetadata). A Status is always written as itself.
 func (s *scope) transformAndEncode(obj runtime.Object) ([]byte, error) {
 	if _, ok := obj.(*metav1.Status); ok || s.out.as == asNone {
+		if meta.IsListType(obj) && meta.LenList(obj) == 0 {
+			// kube answers an empty list with "items":[], never null. Lists are built per request,
+			// so setting the field does not touch shared state.
+			if err := meta.SetList(obj, []runtime.Object{}); err != nil {
+				return nil, fmt.Errorf("emptying the list: %w", err)
+			}
+		}
 		return encodeJSON(obj, kindOf(obj, s.kind))
 	}
 	switch s.out.as {

@@ -88,6 +88,10 @@ func TestListSelectsAndPages(t *testing.T) {
 	if len(next.Items) != 2 || next.Items[0].Name != "c" {
 		t.Errorf("second page %+v", next.Items)
 	}
+	// An empty list has an empty items array, as kube's.
+	if body := string(e.mustDo(t, "GET", cmPath+"?labelSelector=none", "", http.StatusOK).body); !strings.Contains(body, `"items":[]`) {
+		t.Errorf("empty list %s, want \"items\":[]", body)
+	}
 	// Lists across namespaces work for namespaced resources.
 	var all corev1.ConfigMapList
 	e.mustDo(t, "GET", "/api/v1/configmaps", "", http.StatusOK).into(t, &all)

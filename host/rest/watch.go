@@ -68,7 +68,7 @@ func (s *scope) serveWatch(opts *metav1.ListOptions) {
 	flusher.Flush()
 
 	// Every watcher of this resource with the same output form shares an event's encoding.
-	key := s.out.key() + ";include=" + string(s.includeObject)
+	key := s.kind.String() + ";" + s.out.key() + ";include=" + string(s.includeObject)
 	events := watcher.ResultChan()
 	for {
 		select {

@@ -201,3 +201,38 @@ func TestWatchRefusesYAML(t *testing.T) {
 		t.Errorf("HTTP %d %+v, want 406", resp.code, st)
 	}
 }
+
+// TestWatchList is what client-go's informers do by default (WatchListClient): a watch that
+// starts with the current state and marks its end with a bookmark.
+func TestWatchList(t *testing.T) {
+	e := newEnv(t)
+	e.createConfigMap(t, "a")
+	e.createConfigMap(t, "b")
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+	w := startWatch(t, srv, cmPath+"?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&resourceVersion=", "")
+	var names []string
+	for {
+		typ, obj, ok := w.next()
+		if !ok {
+			t.Fatalf("watch ended after %v", names)
+		}
+		var cm corev1.ConfigMap
+		if err := json.Unmarshal(obj, &cm); err != nil {
+			t.Fatal(err)
+		}
+		if typ == "BOOKMARK" {
+			if cm.Annotations[metav1.InitialEventsAnnotationKey] != "true" || cm.ResourceVersion == "" || cm.Kind != "ConfigMap" {
+				t.Errorf("bookmark %s, want the initial-events-end annotation and a resourceVersion", w.rawLast)
+			}
+			break
+		}
+		if typ != "ADDED" {
+			t.Fatalf("event %s before the bookmark", typ)
+		}
+		names = append(names, cm.Name)
+	}
+	if len(names) != 2 {
+		t.Errorf("initial events for %v, want a and b", names)
+	}
+}
