@@ -23,6 +23,8 @@ type Store struct {
 	codec      storage.Codec
 	metrics    *Metrics
 	typeLabel  string
+	// initialPageSize pages the read behind a watch's initial events (tests make it small).
+	initialPageSize int64
 }
 
 var _ storage.Interface = (*Store)(nil)
@@ -48,7 +50,7 @@ func New(client *clientv3.Client, prefix string, codec storage.Codec, opts ...Op
 	if !strings.HasSuffix(pathPrefix, "/") {
 		pathPrefix += "/"
 	}
-	s := &Store{client: client, pathPrefix: pathPrefix, codec: codec}
+	s := &Store{client: client, pathPrefix: pathPrefix, codec: codec, initialPageSize: defaultInitialPageSize}
 	for _, o := range opts {
 		o(s)
 	}
@@ -148,7 +150,7 @@ func (s *Store) Create(ctx context.Context, key string, obj runtime.Object) (run
 	if !resp.Succeeded {
 		return nil, storage.NewError(storage.ErrCodeKeyExists, key, "")
 	}
-	return s.decode(key, data, resp.Responses[0].GetResponsePut().Header.Revision)
+	return s.decode(key, data, resp.Header.Revision)
 }
 
 // Get returns the object at key.
@@ -283,7 +285,7 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, preconditions 
 			}
 			continue
 		}
-		return s.decode(key, data, resp.Responses[0].GetResponsePut().Header.Revision)
+		return s.decode(key, data, resp.Header.Revision)
 	}
 }
 
@@ -327,7 +329,7 @@ func (s *Store) Delete(ctx context.Context, key string, preconditions *storage.P
 			}
 			continue
 		}
-		return s.decode(key, state.data, resp.Responses[0].GetResponseDeleteRange().Header.Revision)
+		return s.decode(key, state.data, resp.Header.Revision)
 	}
 }
 

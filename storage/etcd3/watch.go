@@ -21,8 +21,8 @@ import (
 // same as kube's etcd3 watcher).
 const resultBufferSize = 100
 
-// initialPageSize is the page size of the read that produces a watch's initial events.
-const initialPageSize = 10000
+// defaultInitialPageSize is the page size of the read that produces a watch's initial events.
+const defaultInitialPageSize = 10000
 
 // initialEventsEndAnnotation marks the bookmark that ends a watch list's initial events.
 const initialEventsEndAnnotation = "k8s.io/initial-events-end"
@@ -117,7 +117,7 @@ func (w *etcdWatcher) readInitial(ctx context.Context, withItems bool) (*clientv
 		getOpts = append(getOpts, clientv3.WithPrefix())
 	}
 	done := s.metrics.start("list", s.typeLabel)
-	first, err := s.client.Get(ctx, w.prefix, append(getOpts, clientv3.WithLimit(initialPageSize))...)
+	first, err := s.client.Get(ctx, w.prefix, append(getOpts, clientv3.WithLimit(s.initialPageSize))...)
 	done()
 	if err != nil {
 		return nil, interpretError("watch", w.key, err)
@@ -130,7 +130,7 @@ func (w *etcdWatcher) readInitial(ctx context.Context, withItems bool) (*clientv
 	for withItems && resp.More && len(resp.Kvs) > 0 {
 		from := string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 		pageOpts := []clientv3.OpOption{clientv3.WithRange(clientv3.GetPrefixRangeEnd(w.prefix)),
-			clientv3.WithRev(first.Header.Revision), clientv3.WithLimit(initialPageSize)}
+			clientv3.WithRev(first.Header.Revision), clientv3.WithLimit(s.initialPageSize)}
 		done := s.metrics.start("list", s.typeLabel)
 		resp, err = s.client.Get(ctx, from, pageOpts...)
 		done()
