@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -267,4 +268,27 @@ func TestGarbageCollection(t *testing.T) {
 		create(t, cms, "gc", configMap("orphan-at-birth", ghost))
 		eventually(t, "the dependent of a missing owner to go", gone(cms, "gc", "orphan-at-birth"))
 	})
+}
+
+// TestNamespaceDeletionWaitsForGracePeriod: content is left alone for the grace period after
+// the namespace's deletion (so no late create elsewhere races the controller), then removed.
+func TestNamespaceDeletionWaitsForGracePeriod(t *testing.T) {
+	reg := newRegistry(t)
+	opts := testOptions()
+	opts.NamespaceDeletionGracePeriod = 2 * time.Second
+	stop := Start(context.Background(), reg, opts)
+	t.Cleanup(stop)
+	createNamespace(t, reg, "slow")
+	cms := store(t, reg, "", "configmaps")
+	create(t, cms, "slow", configMap("content"))
+	out, _, err := store(t, reg, "", "namespaces").Delete(context.Background(), "", "slow", registry.Admission{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleted := out.(*corev1.Namespace).DeletionTimestamp.Time
+	eventually(t, "the content to go", gone(cms, "slow", "content"))
+	// deletionTimestamp has whole seconds, so the content may go up to a second early.
+	if early := time.Since(deleted); early < opts.NamespaceDeletionGracePeriod-time.Second {
+		t.Errorf("content deleted %v after the namespace, before the %v grace period", early, opts.NamespaceDeletionGracePeriod)
+	}
 }

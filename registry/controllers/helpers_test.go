@@ -87,6 +87,9 @@ func testOptions() Options {
 		RootCAPEM:    []byte(testCA),
 		ResyncPeriod: 500 * time.Millisecond,
 		RetryDelay:   20 * time.Millisecond,
+		// Namespaces are emptied at once here; TestNamespaceDeletionWaitsForGracePeriod covers
+		// the wait.
+		NamespaceDeletionGracePeriod: time.Nanosecond,
 	}
 }
 

@@ -31,6 +31,10 @@ type Options struct {
 	// RetryDelay is how long a controller waits before retrying work that failed or could not
 	// finish yet (a namespace whose content is held by finalizers); 1s when 0.
 	RetryDelay time.Duration
+	// NamespaceDeletionGracePeriod is how long after a namespace's deletion its content starts
+	// to be deleted; 5s when 0, as kube's namespace controller waits, so that every API server
+	// and etcd member has seen the namespace terminating (and the last creates in it) first.
+	NamespaceDeletionGracePeriod time.Duration
 	// Logger receives the controllers' errors; slog.Default() when nil.
 	Logger *slog.Logger
 }
@@ -47,6 +51,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RetryDelay == 0 {
 		o.RetryDelay = time.Second
+	}
+	if o.NamespaceDeletionGracePeriod == 0 {
+		o.NamespaceDeletionGracePeriod = 5 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -70,6 +71,11 @@ func (c *namespaceController) work(ctx context.Context, name string) error {
 	}
 	ns, ok := obj.(*corev1.Namespace)
 	if !ok || ns.DeletionTimestamp == nil {
+		return nil
+	}
+	// Counted from the stored deletion time, so a restart does not wait again.
+	if wait := time.Until(ns.DeletionTimestamp.Add(c.opts.NamespaceDeletionGracePeriod)); wait > 0 {
+		c.q.addAfter(name, wait)
 		return nil
 	}
 	if !hasKubernetesFinalizer(ns) {
