@@ -19,15 +19,15 @@ func interpretError(op, key string, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, rpctypes.ErrCompacted):
-		return &storage.Error{Code: storage.ErrCodeResourceExpired, Key: key, Message: "The resourceVersion for the provided " + op + " is too old.", Err: err}
+		return &storage.Error{Code: storage.ErrCodeResourceExpired, Key: key, Message: "The resourceVersion for the provided " + op + " is too old."}
 	case errors.Is(err, rpctypes.ErrNoLeader), errors.Is(err, rpctypes.ErrTimeout),
 		errors.Is(err, rpctypes.ErrTimeoutDueToLeaderFail), errors.Is(err, rpctypes.ErrTimeoutDueToConnectionLost):
-		return &storage.Error{Code: storage.ErrCodeUnreachable, Key: key, Err: err}
+		return &storage.Error{Code: storage.ErrCodeUnreachable, Key: key, Message: "etcd is unreachable", Err: err}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return fmt.Errorf("etcd %s %s: %w", op, key, err)
 	}
 	if s, ok := status.FromError(err); ok && (s.Code() == codes.Unavailable || s.Code() == codes.DeadlineExceeded) {
-		return &storage.Error{Code: storage.ErrCodeUnreachable, Key: key, Err: err}
+		return &storage.Error{Code: storage.ErrCodeUnreachable, Key: key, Message: "etcd is unreachable", Err: err}
 	}
 	return fmt.Errorf("etcd %s %s: %w", op, key, err)
 }

@@ -8,6 +8,7 @@ import (
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -21,24 +22,15 @@ const maxPageFetch = 10000
 
 // kube-apiserver's messages for lists at a compacted revision.
 const (
-	expiredListMessage      = "The resourceVersion for the provided list is too old."
+	expiredListMessage = "The resourceVersion for the provided list is too old."
+	continueExpiredMsg = "The provided continue parameter is too old to display a consistent list result. " +
+		"You can start a new list without the continue parameter."
 	inconsistentContinueMsg = "The provided continue parameter is too old to display a consistent list result. " +
 		"You can start a new list without the continue parameter, or use the continue token in this response to " +
 		"retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - " +
 		"objects that were created, modified, or deleted between the time the first chunk was returned and now may " +
 		"show up in the list."
 )
-
-// ExpiredContinueError is wrapped in the ErrCodeResourceExpired error of a paged list whose pinned
-// revision etcd has compacted. Continue resumes the list at the newest revision; kube-apiserver
-// returns it in the 410 Status's metadata.continue.
-type ExpiredContinueError struct {
-	Continue string
-}
-
-func (e *ExpiredContinueError) Error() string {
-	return "continue at the newest revision with " + e.Continue
-}
 
 // GetList lists the objects below key (or the one object at key when not opts.Recursive) that
 // match opts.Predicate, paging by Predicate.Limit and Predicate.Continue as kube's etcd3 store.
@@ -74,7 +66,7 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 		var continueRV int64
 		continueKey, continueRV, err = decodeContinue(pred.Continue, keyPrefix)
 		if err != nil {
-			return nil, &storage.Error{Code: storage.ErrCodeInvalidContinue, Key: key, Message: fmt.Sprintf("invalid continue token: %v", err), Err: err}
+			return nil, &storage.Error{Code: storage.ErrCodeInvalidContinue, Key: key, Message: fmt.Sprintf("invalid continue token: %v", err)}
 		}
 		preparedKey = continueKey
 		// A negative revision is a token handed out after compaction: continue at the newest.
@@ -188,18 +180,26 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 }
 
 // interpretListError turns a list read's failure into kube's answer: a compacted revision is
-// 410 Expired, and for a continued list the error carries a token that resumes at the newest
-// revision; a revision from the future is TooLargeResourceVersion.
+// 410 Expired; a revision from the future is TooLargeResourceVersion.
+//
+// For a continued list, kube answers 410 with a continue token in the Status's metadata that
+// resumes the list at the newest revision. That answer needs a Status, so the storage error
+// wraps kube's exact *apierrors.StatusError: storage.IsCode still sees ResourceExpired, and
+// errors.As finds the Status with its token.
 func (s *Store) interpretListError(ctx context.Context, key string, err error, continuing bool, continueKey, keyPrefix string, fromRV uint64) error {
 	switch {
 	case errors.Is(err, rpctypes.ErrCompacted) && continuing:
+		expired := &storage.Error{Code: storage.ErrCodeResourceExpired, Key: key, Message: continueExpiredMsg}
 		next, encErr := encodeContinue(continueKey, keyPrefix, -1)
 		if encErr != nil {
-			return &storage.Error{Code: storage.ErrCodeResourceExpired, Key: key, Message: inconsistentContinueMsg, Err: err}
+			return expired
 		}
-		return &storage.Error{Code: storage.ErrCodeResourceExpired, Key: key, Message: inconsistentContinueMsg, Err: &ExpiredContinueError{Continue: next}}
+		status := apierrors.NewResourceExpired(inconsistentContinueMsg)
+		status.ErrStatus.ListMeta.Continue = next
+		expired.Message, expired.Err = inconsistentContinueMsg, status
+		return expired
 	case errors.Is(err, rpctypes.ErrCompacted):
-		return &storage.Error{Code: storage.ErrCodeResourceExpired, Key: key, ResourceVersion: fromRV, Message: expiredListMessage, Err: err}
+		return &storage.Error{Code: storage.ErrCodeResourceExpired, Key: key, ResourceVersion: fromRV, Message: expiredListMessage}
 	case errors.Is(err, rpctypes.ErrFutureRev):
 		cur, curErr := s.CurrentResourceVersion(ctx)
 		if curErr != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -219,11 +221,12 @@ func TestListContinueAfterCompaction(t *testing.T) {
 	if !storage.IsCode(err, storage.ErrCodeResourceExpired) {
 		t.Fatalf("continue at a compacted revision: got %v, want ResourceExpired", err)
 	}
-	var expired *ExpiredContinueError
-	if !errors.As(err, &expired) {
-		t.Fatalf("error %v carries no continue token", err)
+	var status *apierrors.StatusError
+	if !errors.As(err, &status) || status.ErrStatus.Code != 410 || status.ErrStatus.Reason != metav1.StatusReasonExpired ||
+		status.ErrStatus.Continue == "" || status.ErrStatus.Message != inconsistentContinueMsg {
+		t.Fatalf("error %v carries no kube Status with a continue token", err)
 	}
-	rest, err := s.GetList(ctx, "/configmaps/", storage.ListOptions{Recursive: true, Predicate: storage.Predicate{Limit: 100, Continue: expired.Continue}})
+	rest, err := s.GetList(ctx, "/configmaps/", storage.ListOptions{Recursive: true, Predicate: storage.Predicate{Limit: 100, Continue: status.ErrStatus.Continue}})
 	if err != nil {
 		t.Fatal(err)
 	}
