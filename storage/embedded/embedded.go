@@ -41,6 +41,9 @@ type Config struct {
 	// WatchProgressNotifyInterval is how often etcd sends progress notifications to watchers
 	// that asked for them; 0 keeps etcd's default (10 minutes).
 	WatchProgressNotifyInterval time.Duration
+	// UnsafeNoFsync skips fsync: faster, and a crash of the machine loses acknowledged writes.
+	// For tests only.
+	UnsafeNoFsync bool
 }
 
 // Etcd is a running embedded etcd member.
@@ -94,6 +97,7 @@ func newEmbedConfig(cfg Config, closing *atomic.Bool) (*embed.Config, error) {
 		return &closingCore{Core: c, closing: closing}
 	}))
 	ecfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg)
+	ecfg.UnsafeNoFsync = cfg.UnsafeNoFsync
 	if cfg.WatchProgressNotifyInterval > 0 {
 		ecfg.WatchProgressNotifyInterval = cfg.WatchProgressNotifyInterval
 	}

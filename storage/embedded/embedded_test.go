@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"net/url"
 	"testing"
 )
 
@@ -12,6 +13,11 @@ func TestStartRestartKeepsData(t *testing.T) {
 	e, err := Start(ctx, Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, ep := range e.Endpoints() {
+		if u, err := url.Parse(ep); err != nil || u.Hostname() != "127.0.0.1" || u.Port() == "0" || u.Port() == "" {
+			t.Fatalf("endpoint %q, want http://127.0.0.1:<kernel-chosen port>", ep)
+		}
 	}
 	c, err := e.NewClient()
 	if err != nil {
@@ -42,5 +48,12 @@ func TestStartRestartKeepsData(t *testing.T) {
 	}
 	if len(resp.Kvs) != 1 || string(resp.Kvs[0].Value) != "v1" {
 		t.Fatalf("after restart got %v, want /k=v1", resp.Kvs)
+	}
+}
+
+func TestStartRequiresDir(t *testing.T) {
+	if e, err := Start(context.Background(), Config{}); err == nil {
+		e.Close()
+		t.Fatal("Start without a data dir succeeded")
 	}
 }

@@ -34,6 +34,7 @@ func startEtcd(t testing.TB, cfg embedded.Config) *testEtcd {
 	if cfg.Dir == "" {
 		cfg.Dir = t.TempDir()
 	}
+	cfg.UnsafeNoFsync = true // a test's etcd outlives no crash
 	e, err := embedded.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
