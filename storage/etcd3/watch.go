@@ -31,7 +31,7 @@ const initialEventsEndAnnotation = "k8s.io/initial-events-end"
 type etcdWatcher struct {
 	store    *Store
 	key      string // the caller's key, for errors
-	rv       uint64 // the revision the caller asked to start after
+	rv       uint64 // the revision the stream starts after
 	opts     storage.ListOptions
 	result   chan *storage.Event
 	cancel   context.CancelFunc
@@ -88,6 +88,8 @@ func (s *Store) Watch(ctx context.Context, key string, opts storage.ListOptions)
 			w.initial = initial
 		}
 	}
+	// From here on rv is the revision the stream starts after, for the 410 message.
+	w.rv = uint64(startRev - 1)
 
 	wctx, cancel := context.WithCancel(ctx)
 	w.cancel = cancel
