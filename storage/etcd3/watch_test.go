@@ -12,6 +12,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
@@ -399,4 +400,30 @@ func TestWatchInitialEventsPaged(t *testing.T) {
 		expect(t, w, watch.Added, fmt.Sprintf("cm-%04d", i))
 	}
 	expect(t, w, watch.Added, "later")
+}
+
+func TestWatchFieldSelector(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	w, err := s.Watch(ctx, "/configmaps/", storage.ListOptions{
+		Recursive: true,
+		Predicate: storage.Predicate{Field: fields.OneTermEqualSelector("metadata.namespace", "ns2"), GetAttrs: configMapAttrs},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	for _, ns := range []string{"ns1", "ns2", "ns3", "ns2"} {
+		name := "cm-" + ns + "-" + strconv.Itoa(len(ns))
+		if _, err := s.GuaranteedUpdate(ctx, "/configmaps/"+ns+"/"+name, nil, true, func(cur runtime.Object) (runtime.Object, error) {
+			cm := cur.(*corev1.ConfigMap)
+			cm.Namespace, cm.Name = ns, name
+			cm.Data = map[string]string{"n": strconv.Itoa(len(cm.Data))}
+			return cm, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expect(t, w, watch.Added, "cm-ns2-3")
+	expect(t, w, watch.Modified, "cm-ns2-3")
 }
