@@ -2,6 +2,7 @@ package builtin
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/google/go-cmp/cmp"
@@ -109,6 +110,7 @@ func validateVolumes(volumes []corev1.Volume, path *field.Path) (sets.Set[string
 	var errs field.ErrorList
 	names := sets.New[string]()
 	for i, v := range volumes {
+		errs = append(errs, validateVolumeSource(&v.VolumeSource, path.Index(i))...)
 		p := path.Index(i).Child("name")
 		switch {
 		case v.Name == "":
@@ -121,6 +123,27 @@ func validateVolumes(volumes []corev1.Volume, path *field.Path) (sets.Set[string
 		names.Insert(v.Name)
 	}
 	return names, errs
+}
+
+// validateVolumeSource rejects a volume naming more than one source, at the second source's
+// path as kube does (defaulting gives a volume without one an emptyDir).
+func validateVolumeSource(src *corev1.VolumeSource, path *field.Path) field.ErrorList {
+	v := reflect.ValueOf(src).Elem()
+	seen := 0
+	for i := 0; i < v.NumField(); i++ {
+		if v.Field(i).Kind() != reflect.Pointer || v.Field(i).IsNil() {
+			continue
+		}
+		seen++
+		if seen > 1 {
+			name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+			return field.ErrorList{field.Forbidden(path.Child(name), "may not specify more than 1 volume type")}
+		}
+	}
+	if seen == 0 {
+		return field.ErrorList{field.Required(path, "must specify a volume type")}
+	}
+	return nil
 }
 
 // validateContainers checks a list of containers; names must be unique across all of a pod's
@@ -179,6 +202,43 @@ func validateContainers(containers []corev1.Container, path *field.Path, volumes
 			}
 		}
 		errs = append(errs, validateResources(&c.Resources, p.Child("resources"))...)
+		errs = append(errs, validateProbe(c.LivenessProbe, p.Child("livenessProbe"), true)...)
+		errs = append(errs, validateProbe(c.ReadinessProbe, p.Child("readinessProbe"), false)...)
+		errs = append(errs, validateProbe(c.StartupProbe, p.Child("startupProbe"), true)...)
+	}
+	return errs
+}
+
+// validateProbe checks that a probe has exactly one handler and sane thresholds; liveness and
+// startup probes must succeed once to count.
+func validateProbe(pr *corev1.Probe, path *field.Path, mustSucceedOnce bool) field.ErrorList {
+	if pr == nil {
+		return nil
+	}
+	var errs field.ErrorList
+	handlers := 0
+	for _, set := range []bool{pr.Exec != nil, pr.HTTPGet != nil, pr.TCPSocket != nil, pr.GRPC != nil} {
+		if set {
+			handlers++
+		}
+	}
+	switch {
+	case handlers == 0:
+		errs = append(errs, field.Required(path, "must specify a handler type"))
+	case handlers > 1:
+		errs = append(errs, field.Forbidden(path, "may not specify more than 1 handler type"))
+	}
+	for _, f := range []struct {
+		name  string
+		value int32
+	}{
+		{"initialDelaySeconds", pr.InitialDelaySeconds}, {"timeoutSeconds", pr.TimeoutSeconds},
+		{"periodSeconds", pr.PeriodSeconds}, {"successThreshold", pr.SuccessThreshold}, {"failureThreshold", pr.FailureThreshold},
+	} {
+		errs = append(errs, apivalidation.ValidateNonnegativeField(int64(f.value), path.Child(f.name))...)
+	}
+	if mustSucceedOnce && pr.SuccessThreshold != 1 {
+		errs = append(errs, field.Invalid(path.Child("successThreshold"), pr.SuccessThreshold, "must be 1"))
 	}
 	return errs
 }

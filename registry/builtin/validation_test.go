@@ -47,6 +47,17 @@ func TestValidateCreate(t *testing.T) {
 		{"pod mounting an unknown volume", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: podSpec(corev1.Container{
 			Name: "a", Image: "x", VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}})},
 			[]string{"FieldValueNotFound spec.containers[0].volumeMounts[0].name"}},
+		{"pod volume with two sources", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: corev1.PodSpec{
+			Containers: []corev1.Container{container("a", "x")},
+			Volumes: []corev1.Volume{{Name: "v", VolumeSource: corev1.VolumeSource{
+				EmptyDir: &corev1.EmptyDirVolumeSource{}, ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "c"}}}}}}},
+			[]string{"FieldValueForbidden spec.volumes[0].configMap"}},
+		{"pod probes without a handler or with liveness success above 1", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: podSpec(corev1.Container{
+			Name: "a", Image: "x",
+			ReadinessProbe: &corev1.Probe{},
+			LivenessProbe:  &corev1.Probe{SuccessThreshold: 2, ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(80)}}},
+		})},
+			[]string{"FieldValueInvalid spec.containers[0].livenessProbe.successThreshold", "FieldValueRequired spec.containers[0].readinessProbe"}},
 		{"pod with a bad restart policy", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: corev1.PodSpec{
 			RestartPolicy: "Sometimes", Containers: []corev1.Container{container("a", "x")}}},
 			[]string{"FieldValueNotSupported spec.restartPolicy"}},
