@@ -8,6 +8,7 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/kapi-dev/kapi/storage"
 )
@@ -40,4 +41,11 @@ func tooLargeResourceVersion(key string, requested, current uint64) error {
 		ResourceVersion: requested,
 		Message:         fmt.Sprintf("Too large resource version: %d, current: %d", requested, current),
 	}
+}
+
+// badRequest is a request kube's etcd3 store answers with 400 BadRequest (a resourceVersion that
+// is no number, say). The storage error says InvalidObj; the wrapped Status is kube's exact
+// answer, for a registry that passes Status errors through.
+func badRequest(key, message string) error {
+	return &storage.Error{Code: storage.ErrCodeInvalidObj, Key: key, Message: message, Err: apierrors.NewBadRequest(message)}
 }

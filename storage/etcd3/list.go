@@ -85,7 +85,7 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 				withRev, returnedRV = int64(fromRV), int64(fromRV)
 			}
 		default:
-			return nil, storage.NewError(storage.ErrCodeInvalidObj, key, fmt.Sprintf("unknown ResourceVersionMatch value: %v", opts.ResourceVersionMatch))
+			return nil, badRequest(key, fmt.Sprintf("unknown ResourceVersionMatch value: %v", opts.ResourceVersionMatch))
 		}
 	}
 

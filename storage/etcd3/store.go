@@ -64,10 +64,10 @@ func New(client *clientv3.Client, prefix string, codec storage.Codec, opts ...Op
 func (s *Store) prepareKey(key string) (string, error) {
 	if key == ".." || strings.HasPrefix(key, "../") || strings.HasSuffix(key, "/..") || strings.Contains(key, "/../") ||
 		key == "." || strings.HasPrefix(key, "./") || strings.HasSuffix(key, "/.") || strings.Contains(key, "/./") {
-		return "", storage.NewError(storage.ErrCodeInvalidObj, key, fmt.Sprintf("invalid key: %q", key))
+		return "", fmt.Errorf("invalid key: %q", key)
 	}
 	if key == "" || key == "/" {
-		return "", storage.NewError(storage.ErrCodeInvalidObj, key, fmt.Sprintf("empty key: %q", key))
+		return "", fmt.Errorf("empty key: %q", key)
 	}
 	return s.pathPrefix + strings.TrimPrefix(key, "/"), nil
 }
@@ -76,7 +76,7 @@ func (s *Store) prepareKey(key string) (string, error) {
 func (s *Store) decode(key string, data []byte, rev int64) (runtime.Object, error) {
 	obj := s.codec.New()
 	if err := s.codec.Decode(data, obj); err != nil {
-		return nil, &storage.Error{Code: storage.ErrCodeInvalidObj, Key: key, Message: "decoding stored object", Err: err}
+		return nil, fmt.Errorf("decoding the object stored at %s: %w", key, err)
 	}
 	if err := setResourceVersion(obj, rev); err != nil {
 		return nil, err
@@ -91,7 +91,7 @@ func (s *Store) encode(key string, obj runtime.Object) ([]byte, error) {
 	}
 	data, err := s.codec.Encode(obj)
 	if err != nil {
-		return nil, &storage.Error{Code: storage.ErrCodeInvalidObj, Key: key, Message: "encoding object", Err: err}
+		return nil, fmt.Errorf("encoding the object for %s: %w", key, err)
 	}
 	return data, nil
 }
@@ -116,7 +116,7 @@ func parseResourceVersion(key, rv string) (uint64, error) {
 	}
 	v, err := strconv.ParseUint(rv, 10, 64)
 	if err != nil {
-		return 0, storage.NewError(storage.ErrCodeInvalidObj, key, fmt.Sprintf("invalid resource version: %v", err))
+		return 0, badRequest(key, fmt.Sprintf("invalid resource version: %v", err))
 	}
 	return v, nil
 }
@@ -132,7 +132,7 @@ func (s *Store) Create(ctx context.Context, key string, obj runtime.Object) (run
 		return nil, fmt.Errorf("creating %s: %w", key, err)
 	}
 	if m.GetResourceVersion() != "" {
-		return nil, storage.NewError(storage.ErrCodeInvalidObj, key, "resourceVersion should not be set on objects to be created")
+		return nil, fmt.Errorf("creating %s: resourceVersion should not be set on objects to be created", key)
 	}
 	data, err := s.encode(key, obj)
 	if err != nil {

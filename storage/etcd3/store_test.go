@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kapi-dev/kapi/storage"
@@ -72,9 +74,23 @@ func TestCreateRejectsResourceVersion(t *testing.T) {
 	s, _ := newTestStore(t)
 	cm := configMap("ns1", "a", nil, nil)
 	cm.ResourceVersion = "5"
-	_, err := s.Create(context.Background(), "/configmaps/ns1/a", cm)
-	if !storage.IsCode(err, storage.ErrCodeInvalidObj) {
-		t.Fatalf("got %v, want InvalidObj", err)
+	if _, err := s.Create(context.Background(), "/configmaps/ns1/a", cm); err == nil {
+		t.Fatal("created an object that carries a resourceVersion")
+	}
+	if _, err := s.Get(context.Background(), "/configmaps/ns1/a", storage.GetOptions{}); !storage.IsCode(err, storage.ErrCodeKeyNotFound) {
+		t.Fatalf("after the refused create: got %v, want KeyNotFound", err)
+	}
+}
+
+// TestBadResourceVersionIsBadRequest pins kube's 400 for a resourceVersion that is no number,
+// carried as a Status inside the storage error.
+func TestBadResourceVersionIsBadRequest(t *testing.T) {
+	s, _ := newTestStore(t)
+	_, err := s.Get(context.Background(), "/configmaps/ns1/a", storage.GetOptions{ResourceVersion: "x1"})
+	var status *apierrors.StatusError
+	if !storage.IsCode(err, storage.ErrCodeInvalidObj) || !errors.As(err, &status) || status.ErrStatus.Code != 400 ||
+		!strings.HasPrefix(status.ErrStatus.Message, "invalid resource version: ") {
+		t.Fatalf("got %v, want InvalidObj wrapping a 400 invalid resource version", err)
 	}
 }
 
