@@ -192,10 +192,36 @@ func validateService(svc *corev1.Service) field.ErrorList {
 		}
 		seen[k] = true
 	}
+	errs = append(errs, validateClusterIPs(svc, spec)...)
 	if svc.Spec.SessionAffinity != "" && !supportedSessionAffinity.Has(string(svc.Spec.SessionAffinity)) {
 		errs = append(errs, field.NotSupported(spec.Child("sessionAffinity"), svc.Spec.SessionAffinity, sets.List(supportedSessionAffinity)))
 	}
 	errs = append(errs, metav1validation.ValidateLabels(svc.Spec.Selector, spec.Child("selector"))...)
+	return errs
+}
+
+// validateClusterIPs checks spec.clusterIP(s): IP addresses, or "None" for a headless service;
+// nothing for ExternalName services; clusterIP the same as clusterIPs[0].
+func validateClusterIPs(svc *corev1.Service, spec *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		if svc.Spec.ClusterIP != "" || len(svc.Spec.ClusterIPs) > 0 {
+			errs = append(errs, field.Forbidden(spec.Child("clusterIP"), "may not be set for ExternalName services"))
+		}
+		return errs
+	}
+	if len(svc.Spec.ClusterIPs) > 0 && svc.Spec.ClusterIP != svc.Spec.ClusterIPs[0] {
+		errs = append(errs, field.Invalid(spec.Child("clusterIPs"), svc.Spec.ClusterIPs, "must be empty or the first value must match spec.clusterIP"))
+	}
+	for i, ip := range svc.Spec.ClusterIPs {
+		if ip == corev1.ClusterIPNone {
+			if i != 0 || len(svc.Spec.ClusterIPs) > 1 {
+				errs = append(errs, field.Invalid(spec.Child("clusterIPs").Index(i), ip, "'None' must be the first and only value"))
+			}
+			continue
+		}
+		errs = append(errs, validation.IsValidIP(spec.Child("clusterIPs").Index(i), ip)...)
+	}
 	return errs
 }
 

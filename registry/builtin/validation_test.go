@@ -81,6 +81,8 @@ func TestValidateCreate(t *testing.T) {
 			[]string{"FieldValueInvalid metadata.name"}},
 		{"service with bad ports", "", "services", &corev1.Service{ObjectMeta: meta("s"), Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 0}, {Port: 81}}}},
 			[]string{"FieldValueInvalid spec.ports[0].port", "FieldValueInvalid spec.ports[0].targetPort", "FieldValueRequired spec.ports[0].name", "FieldValueRequired spec.ports[1].name"}},
+		{"service with a malformed cluster IP", "", "services", &corev1.Service{ObjectMeta: meta("s"), Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.300", Ports: []corev1.ServicePort{{Port: 80}}}},
+			[]string{"FieldValueInvalid spec.clusterIPs[0]"}},
 		{"service without ports", "", "services", &corev1.Service{ObjectMeta: meta("s")},
 			[]string{"FieldValueRequired spec.ports"}},
 		{"configmap with a bad key", "", "configmaps", &corev1.ConfigMap{ObjectMeta: meta("c"), Data: map[string]string{"a b": "x", "ok.key": "y"}},
