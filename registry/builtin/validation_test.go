@@ -165,6 +165,19 @@ func TestValidateCreate(t *testing.T) {
 			[]string{"FieldValueNotSupported addressType"}},
 		{"lease of no duration", "coordination.k8s.io", "leases", &coordinationv1.Lease{ObjectMeta: meta("l"), Spec: coordinationv1.LeaseSpec{LeaseDurationSeconds: int32Ptr(0)}},
 			[]string{"FieldValueInvalid spec.leaseDurationSeconds"}},
+		{"cron job in an unknown time zone", "batch", "cronjobs", &batchv1.CronJob{ObjectMeta: meta("c"), Spec: batchv1.CronJobSpec{
+			Schedule: "0 * * * *", TimeZone: stringPtr("Mars/Olympus_Mons"), JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: func() corev1.PodTemplateSpec {
+				t := template(nil)
+				t.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+				return t
+			}()}}}},
+			[]string{"FieldValueInvalid spec.timeZone"}},
+		{"cron job in a known time zone", "batch", "cronjobs", &batchv1.CronJob{ObjectMeta: meta("c"), Spec: batchv1.CronJobSpec{
+			Schedule: "0 * * * *", TimeZone: stringPtr("Europe/Skopje"), JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: func() corev1.PodTemplateSpec {
+				t := template(nil)
+				t.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+				return t
+			}()}}}}, nil},
 		{"role rule without verbs", rbacv1.GroupName, "roles", &rbacv1.Role{ObjectMeta: meta("r"), Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}}}},
 			[]string{"FieldValueRequired rules[0].verbs"}},
 		{"rbac names may hold colons", rbacv1.GroupName, "clusterroles", &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "system:controller:x"}}, nil},
@@ -272,3 +285,5 @@ func intOrStr(i int32) *intstr.IntOrString {
 	v := intstr.FromInt32(i)
 	return &v
 }
+
+func stringPtr(s string) *string { return &s }

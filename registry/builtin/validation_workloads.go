@@ -3,6 +3,8 @@ package builtin
 import (
 	"fmt"
 	"strings"
+	"time"
+	_ "time/tzdata" // time zones of cron jobs are validated without the host's zoneinfo
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -273,12 +275,30 @@ func validateCronJob(cj *batchv1.CronJob) field.ErrorList {
 	case !supportedConcurrencyPolicies.Has(string(p)):
 		errs = append(errs, field.NotSupported(spec.Child("concurrencyPolicy"), p, sets.List(supportedConcurrencyPolicies)))
 	}
+	errs = append(errs, validateTimeZone(cj.Spec.TimeZone, spec.Child("timeZone"))...)
 	if cj.Spec.StartingDeadlineSeconds != nil {
 		errs = append(errs, apivalidation.ValidateNonnegativeField(*cj.Spec.StartingDeadlineSeconds, spec.Child("startingDeadlineSeconds"))...)
 	}
 	errs = append(errs, nonNegative(cj.Spec.SuccessfulJobsHistoryLimit, spec.Child("successfulJobsHistoryLimit"))...)
 	errs = append(errs, nonNegative(cj.Spec.FailedJobsHistoryLimit, spec.Child("failedJobsHistoryLimit"))...)
 	return append(errs, validateJobSpec(&cj.Spec.JobTemplate.Spec, spec.Child("jobTemplate", "spec"))...)
+}
+
+// validateTimeZone checks a cron job's IANA time zone; time/tzdata is linked in, as in kube, so
+// the answer does not depend on the host's zoneinfo files.
+func validateTimeZone(tz *string, path *field.Path) field.ErrorList {
+	switch {
+	case tz == nil:
+		return nil
+	case *tz == "":
+		return field.ErrorList{field.Invalid(path, *tz, "timeZone must be nil or non-empty string")}
+	case strings.EqualFold(*tz, "Local"):
+		return field.ErrorList{field.Invalid(path, *tz, "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones")}
+	}
+	if _, err := time.LoadLocation(*tz); err != nil {
+		return field.ErrorList{field.Invalid(path, *tz, err.Error())}
+	}
+	return nil
 }
 
 // validateSchedule checks a cron schedule's shape: five fields or a descriptor such as @hourly,
