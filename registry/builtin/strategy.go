@@ -54,6 +54,8 @@ type typed[T object] struct {
 
 var _ registry.Strategy = typed[*metav1.PartialObjectMetadata]{}
 
+// PrepareForCreate applies defaults, resets status, starts generation at 1 where tracked, and
+// runs the kind's create rules.
 func (s typed[T]) PrepareForCreate(_ context.Context, obj runtime.Object) {
 	o, ok := obj.(T)
 	if !ok {
@@ -77,6 +79,7 @@ func (s typed[T]) PrepareForCreate(_ context.Context, obj runtime.Object) {
 	}
 }
 
+// PrepareForUpdate applies defaults, keeps the old status, and runs the kind's update rules.
 func (s typed[T]) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	o, ok1 := obj.(T)
 	prev, ok2 := old.(T)
@@ -94,6 +97,8 @@ func (s typed[T]) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	}
 }
 
+// PrepareForStatusUpdate keeps everything of old but status and metadata, then runs the kind's
+// status rules.
 func (s typed[T]) PrepareForStatusUpdate(_ context.Context, obj, old runtime.Object) {
 	o, ok1 := obj.(T)
 	prev, ok2 := old.(T)
@@ -106,6 +111,7 @@ func (s typed[T]) PrepareForStatusUpdate(_ context.Context, obj, old runtime.Obj
 	}
 }
 
+// Validate checks metadata with the kind's name rule, then the kind's fields.
 func (s typed[T]) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
 	o, ok := obj.(T)
 	if !ok {
@@ -122,6 +128,8 @@ func (s typed[T]) Validate(_ context.Context, obj runtime.Object) field.ErrorLis
 	return errs
 }
 
+// ValidateUpdate checks the metadata transition, the new object's fields and the kind's
+// immutable fields.
 func (s typed[T]) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
 	o, ok1 := obj.(T)
 	prev, ok2 := old.(T)
@@ -138,6 +146,7 @@ func (s typed[T]) ValidateUpdate(_ context.Context, obj, old runtime.Object) fie
 	return errs
 }
 
+// SpecChanged compares the kind's generation-relevant part; false where generation is not tracked.
 func (s typed[T]) SpecChanged(obj, old runtime.Object) bool {
 	if s.generation == nil {
 		return false
