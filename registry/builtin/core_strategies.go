@@ -215,6 +215,17 @@ func persistentVolumeStrategy() registry.Strategy {
 			pv.Status.LastPhaseTransitionTime = &now
 		},
 		validate: validatePersistentVolume,
+		prepareStatus: func(pv, old *corev1.PersistentVolume) {
+			// lastPhaseTransitionTime follows phase changes unless the client set it.
+			switch {
+			case pv.Status.Phase == old.Status.Phase && pv.Status.LastPhaseTransitionTime == nil:
+				pv.Status.LastPhaseTransitionTime = old.Status.LastPhaseTransitionTime
+			case pv.Status.Phase != old.Status.Phase && (pv.Status.LastPhaseTransitionTime == nil ||
+				pv.Status.LastPhaseTransitionTime.Equal(old.Status.LastPhaseTransitionTime)):
+				now := metav1.Now()
+				pv.Status.LastPhaseTransitionTime = &now
+			}
+		},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"reflect"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -315,5 +316,33 @@ func TestServiceTypeChange(t *testing.T) {
 	}
 	if toExternal.Spec.ClusterIP != "" || toExternal.Spec.ClusterIPs != nil {
 		t.Errorf("ExternalName kept cluster IPs %q %v", toExternal.Spec.ClusterIP, toExternal.Spec.ClusterIPs)
+	}
+}
+
+func TestPersistentVolumePhaseTransitionTime(t *testing.T) {
+	ctx := context.Background()
+	r := lookup(t, "", "persistentvolumes")
+	pv := stored(t, r, &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "pv"}, Spec: corev1.PersistentVolumeSpec{
+		AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+		Capacity:    corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
+	}})
+	if pv.Status.Phase != corev1.VolumePending || pv.Status.LastPhaseTransitionTime == nil {
+		t.Fatalf("new volume status %+v, want Pending with a transition time", pv.Status)
+	}
+	old := pv.DeepCopy()
+	old.Status.LastPhaseTransitionTime = &metav1.Time{Time: time.Now().Add(-time.Hour)}
+
+	same := old.DeepCopy()
+	same.Status.LastPhaseTransitionTime = nil
+	r.Strategy.PrepareForStatusUpdate(ctx, same, old)
+	if !same.Status.LastPhaseTransitionTime.Equal(old.Status.LastPhaseTransitionTime) {
+		t.Errorf("unchanged phase lost its transition time: %v", same.Status.LastPhaseTransitionTime)
+	}
+
+	bound := old.DeepCopy()
+	bound.Status.Phase = corev1.VolumeBound
+	r.Strategy.PrepareForStatusUpdate(ctx, bound, old)
+	if !bound.Status.LastPhaseTransitionTime.After(old.Status.LastPhaseTransitionTime.Time) {
+		t.Errorf("phase change kept transition time %v", bound.Status.LastPhaseTransitionTime)
 	}
 }
