@@ -202,6 +202,7 @@ func nodeStrategy() registry.Strategy {
 		status:            true,
 		createKeepsStatus: true,
 		defaults:          defaultNode,
+		validate:          validateNode,
 	}
 }
 

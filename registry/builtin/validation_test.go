@@ -58,6 +58,20 @@ func TestValidateCreate(t *testing.T) {
 			LivenessProbe:  &corev1.Probe{SuccessThreshold: 2, ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(80)}}},
 		})},
 			[]string{"FieldValueInvalid spec.containers[0].livenessProbe.successThreshold", "FieldValueRequired spec.containers[0].readinessProbe"}},
+		{"pod with bad tolerations", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: corev1.PodSpec{
+			Containers: []corev1.Container{container("a", "x")},
+			Tolerations: []corev1.Toleration{
+				{Operator: corev1.TolerationOpEqual, Value: "v"},
+				{Key: "k", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule, TolerationSeconds: int64Ptr(5)},
+				{Key: "k", Operator: "Like"},
+			}}},
+			[]string{"FieldValueInvalid spec.tolerations[0].operator", "FieldValueInvalid spec.tolerations[1].effect", "FieldValueNotSupported spec.tolerations[2].operator"}},
+		{"node with bad taints", "", "nodes", &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n"}, Spec: corev1.NodeSpec{Taints: []corev1.Taint{
+			{Key: "k", Effect: corev1.TaintEffectNoSchedule},
+			{Key: "k", Effect: corev1.TaintEffectNoSchedule},
+			{Key: "j"},
+		}}},
+			[]string{"FieldValueDuplicate spec.taints[1]", "FieldValueRequired spec.taints[2].effect"}},
 		{"pod with a bad restart policy", "", "pods", &corev1.Pod{ObjectMeta: meta("p"), Spec: corev1.PodSpec{
 			RestartPolicy: "Sometimes", Containers: []corev1.Container{container("a", "x")}}},
 			[]string{"FieldValueNotSupported spec.restartPolicy"}},
@@ -287,3 +301,5 @@ func intOrStr(i int32) *intstr.IntOrString {
 }
 
 func stringPtr(s string) *string { return &s }
+
+func int64Ptr(v int64) *int64 { return &v }
