@@ -68,6 +68,9 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 		if err != nil {
 			return nil, &storage.Error{Code: storage.ErrCodeInvalidContinue, Key: key, Message: fmt.Sprintf("invalid continue token: %v", err)}
 		}
+		if opts.ResourceVersion != "" && opts.ResourceVersion != "0" {
+			return nil, badRequest(key, "specifying resource version is not allowed when using continue")
+		}
 		preparedKey = continueKey
 		// A negative revision is a token handed out after compaction: continue at the newest.
 		if continueRV > 0 {
@@ -81,7 +84,7 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 			withRev, returnedRV = int64(fromRV), int64(fromRV)
 		case "":
 			// kube's legacy meaning: a limited list at a resourceVersion is an exact read.
-			if paging {
+			if paging && opts.Recursive {
 				withRev, returnedRV = int64(fromRV), int64(fromRV)
 			}
 		default:
@@ -89,6 +92,10 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 		}
 	}
 
+	listOperation := "get"
+	if opts.Recursive {
+		listOperation = "list"
+	}
 	rangeOpts := func() []clientv3.OpOption {
 		var o []clientv3.OpOption
 		if opts.Recursive {
@@ -108,7 +115,7 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 	var hasMore bool
 	var resp *clientv3.GetResponse
 	for {
-		done := s.metrics.start("list", s.typeLabel)
+		done := s.metrics.start(listOperation, s.typeLabel)
 		resp, err = s.client.Get(ctx, preparedKey, rangeOpts()...)
 		done()
 		if err != nil {
@@ -131,11 +138,8 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 			if err != nil {
 				return nil, err
 			}
-			ok, err := pred.Matches(obj)
-			if err != nil {
-				return nil, fmt.Errorf("listing %s: matching %s: %w", key, kv.Key, err)
-			}
-			if ok {
+			// As kube, an object whose attributes cannot be read does not match.
+			if ok, err := pred.Matches(obj); err == nil && ok {
 				items = append(items, obj)
 			}
 		}

@@ -142,6 +142,11 @@ func TestListResourceVersionSemantics(t *testing.T) {
 		t.Fatal(err)
 	}
 	rv := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	// A token that continues a list pinned at cur from the start of ns1.
+	token, err := encodeContinue("/registry/configmaps/ns1", "/registry/configmaps/", int64(cur))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	cases := []struct {
 		name      string
@@ -162,6 +167,8 @@ func TestListResourceVersionSemantics(t *testing.T) {
 		{"exact in the future", "/configmaps/", storage.ListOptions{Recursive: true, ResourceVersion: rv(now + 10), ResourceVersionMatch: "Exact"}, 0, 0, storage.ErrCodeTooLargeResourceVersion},
 		{"bad resourceVersion", "/configmaps/", storage.ListOptions{Recursive: true, ResourceVersion: "abc"}, 0, 0, storage.ErrCodeInvalidObj},
 		{"bad continue", "/configmaps/", storage.ListOptions{Recursive: true, Predicate: storage.Predicate{Continue: "!!"}}, 0, 0, storage.ErrCodeInvalidContinue},
+		{"continue with a resourceVersion", "/configmaps/", storage.ListOptions{Recursive: true, ResourceVersion: rv(cur), Predicate: storage.Predicate{Continue: token}}, 0, 0, storage.ErrCodeInvalidObj},
+		{"continue with resourceVersion 0", "/configmaps/", storage.ListOptions{Recursive: true, ResourceVersion: "0", Predicate: storage.Predicate{Continue: token}}, 3, cur, 0},
 		{"single key", "/configmaps/ns2/cm-0001", storage.ListOptions{}, 1, now, 0},
 		{"single missing key", "/configmaps/ns2/none", storage.ListOptions{}, 0, now, 0},
 	}

@@ -206,12 +206,8 @@ func (w *etcdWatcher) sendInitial(ctx context.Context) bool {
 			w.send(ctx, w.errorEvent(err, 0))
 			return false
 		}
-		ok, err := w.opts.Predicate.Matches(obj)
-		if err != nil {
-			w.send(ctx, w.errorEvent(err, 0))
-			return false
-		}
-		if ok && !w.send(ctx, &storage.Event{Type: watch.Added, Object: obj, ResourceVersion: uint64(kv.ModRevision)}) {
+		// As kube, an object whose attributes cannot be read does not match.
+		if ok, err := w.opts.Predicate.Matches(obj); err == nil && ok && !w.send(ctx, &storage.Event{Type: watch.Added, Object: obj, ResourceVersion: uint64(kv.ModRevision)}) {
 			return false
 		}
 	}
@@ -250,8 +246,8 @@ func (w *etcdWatcher) convert(ev *clientv3.Event) (*storage.Event, error) {
 		if old == nil {
 			return nil, fmt.Errorf("etcd delete event for %s at revision %d without its previous value", ev.Kv.Key, rev)
 		}
-		if ok, err := pred.Matches(old); err != nil || !ok {
-			return nil, err
+		if !matches(pred, old) {
+			return nil, nil
 		}
 		return event(watch.Deleted, old), nil
 	}
@@ -260,10 +256,7 @@ func (w *etcdWatcher) convert(ev *clientv3.Event) (*storage.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	curMatches, err := pred.Matches(cur)
-	if err != nil {
-		return nil, err
-	}
+	curMatches := matches(pred, cur)
 	if ev.IsCreate() {
 		if !curMatches {
 			return nil, nil
@@ -273,12 +266,7 @@ func (w *etcdWatcher) convert(ev *clientv3.Event) (*storage.Event, error) {
 	if pred.Empty() {
 		return event(watch.Modified, cur), nil
 	}
-	oldMatches := false
-	if old != nil {
-		if oldMatches, err = pred.Matches(old); err != nil {
-			return nil, err
-		}
-	}
+	oldMatches := old != nil && matches(pred, old)
 	switch {
 	case curMatches && oldMatches:
 		return event(watch.Modified, cur), nil
@@ -288,6 +276,13 @@ func (w *etcdWatcher) convert(ev *clientv3.Event) (*storage.Event, error) {
 		return event(watch.Deleted, old), nil
 	}
 	return nil, nil
+}
+
+// matches applies the predicate as kube's watcher does: an object whose attributes cannot be
+// read does not match.
+func matches(pred storage.Predicate, obj runtime.Object) bool {
+	ok, err := pred.Matches(obj)
+	return err == nil && ok
 }
 
 // bookmark is an empty object of the resource's type carrying only the revision (and the end of
