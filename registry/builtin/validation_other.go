@@ -154,6 +154,10 @@ func validateIngress(in *networkingv1.Ingress) field.ErrorList {
 	if in.Spec.DefaultBackend == nil && len(in.Spec.Rules) == 0 {
 		errs = append(errs, field.Invalid(spec.Child("rules"), in.Spec.Rules, "either `defaultBackend` or `rules` must be specified"))
 	}
+	if in.Spec.DefaultBackend != nil {
+		errs = append(errs, validateIngressBackend(in.Spec.DefaultBackend, spec.Child("defaultBackend"))...)
+	}
+	pathTypes := []string{string(networkingv1.PathTypeExact), string(networkingv1.PathTypeImplementationSpecific), string(networkingv1.PathTypePrefix)}
 	for i, r := range in.Spec.Rules {
 		rp := spec.Child("rules").Index(i)
 		if r.HTTP == nil {
@@ -161,15 +165,44 @@ func validateIngress(in *networkingv1.Ingress) field.ErrorList {
 		}
 		for j, p := range r.HTTP.Paths {
 			pp := rp.Child("http", "paths").Index(j)
-			if p.PathType == nil {
+			switch {
+			case p.PathType == nil:
 				errs = append(errs, field.Required(pp.Child("pathType"), "pathType must be specified"))
-			}
-			if p.PathType != nil && *p.PathType != networkingv1.PathTypeImplementationSpecific && !strings.HasPrefix(p.Path, "/") {
+			case !sets.New(pathTypes...).Has(string(*p.PathType)):
+				errs = append(errs, field.NotSupported(pp.Child("pathType"), *p.PathType, pathTypes))
+			case *p.PathType != networkingv1.PathTypeImplementationSpecific && !strings.HasPrefix(p.Path, "/"):
 				errs = append(errs, field.Invalid(pp.Child("path"), p.Path, "must be an absolute path"))
 			}
+			errs = append(errs, validateIngressBackend(&p.Backend, pp.Child("backend"))...)
 		}
 	}
 	return errs
+}
+
+// validateIngressBackend: a backend is a service (with a port name or number) or a resource,
+// not both.
+func validateIngressBackend(b *networkingv1.IngressBackend, path *field.Path) field.ErrorList {
+	switch {
+	case b.Service != nil && b.Resource != nil:
+		return field.ErrorList{field.Invalid(path, b, "cannot set both resource and service backends")}
+	case b.Service == nil && b.Resource == nil:
+		return field.ErrorList{field.Invalid(path, b, "resource or service backend is required")}
+	case b.Service != nil:
+		var errs field.ErrorList
+		sp := path.Child("service")
+		if b.Service.Name == "" {
+			errs = append(errs, field.Required(sp.Child("name"), ""))
+		}
+		hasName, hasNumber := b.Service.Port.Name != "", b.Service.Port.Number != 0
+		switch {
+		case hasName && hasNumber:
+			errs = append(errs, field.Invalid(sp.Child("port"), b.Service.Port, "cannot set both port name & port number"))
+		case !hasName && !hasNumber:
+			errs = append(errs, field.Invalid(sp.Child("port"), b.Service.Port, "port name or number is required"))
+		}
+		return errs
+	}
+	return nil
 }
 
 func validateNetworkPolicy(np *networkingv1.NetworkPolicy) field.ErrorList {

@@ -172,6 +172,13 @@ func TestValidateCreate(t *testing.T) {
 			[]string{"FieldValueInvalid spec"}},
 		{"ingress with neither backend nor rules", "networking.k8s.io", "ingresses", &networkingv1.Ingress{ObjectMeta: meta("i")},
 			[]string{"FieldValueInvalid spec.rules"}},
+		{"ingress paths with bad types and backends", "networking.k8s.io", "ingresses", &networkingv1.Ingress{ObjectMeta: meta("i"), Spec: networkingv1.IngressSpec{
+			Rules: []networkingv1.IngressRule{{Host: "foo.com", IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+				Paths: []networkingv1.HTTPIngressPath{
+					{Path: "/a", PathType: pathType("Regex"), Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "s", Port: networkingv1.ServiceBackendPort{Number: 80}}}},
+					{Path: "/b", PathType: pathType(networkingv1.PathTypePrefix), Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "s"}}},
+				}}}}}}},
+			[]string{"FieldValueInvalid spec.rules[0].http.paths[1].backend.service.port", "FieldValueNotSupported spec.rules[0].http.paths[0].pathType"}},
 		{"network policy with a bad policy type", "networking.k8s.io", "networkpolicies", &networkingv1.NetworkPolicy{ObjectMeta: meta("n"),
 			Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{"Sideways"}}},
 			[]string{"FieldValueNotSupported spec.policyTypes[0]"}},
@@ -303,3 +310,5 @@ func intOrStr(i int32) *intstr.IntOrString {
 func stringPtr(s string) *string { return &s }
 
 func int64Ptr(v int64) *int64 { return &v }
+
+func pathType(p networkingv1.PathType) *networkingv1.PathType { return &p }
