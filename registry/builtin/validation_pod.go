@@ -52,10 +52,11 @@ func nonNegative(v *int32, path *field.Path) field.ErrorList {
 	return apivalidation.ValidateNonnegativeField(int64(*v), path)
 }
 
-// validatePodTemplateSpec checks a template's labels, annotations and pod spec.
+// validatePodTemplateSpec checks a template's labels, annotations and pod spec. kube reports
+// template labels at <template>.labels, not <template>.metadata.labels; so does kapi.
 func validatePodTemplateSpec(t *corev1.PodTemplateSpec, path *field.Path) field.ErrorList {
-	errs := metav1validation.ValidateLabels(t.Labels, path.Child("metadata", "labels"))
-	errs = append(errs, apivalidation.ValidateAnnotations(t.Annotations, path.Child("metadata", "annotations"))...)
+	errs := metav1validation.ValidateLabels(t.Labels, path.Child("labels"))
+	errs = append(errs, apivalidation.ValidateAnnotations(t.Annotations, path.Child("annotations"))...)
 	return append(errs, validatePodSpec(&t.Spec, path.Child("spec"))...)
 }
 

@@ -108,6 +108,16 @@ func TestValidateCreate(t *testing.T) {
 		{"deployment whose selector misses its template", "apps", "deployments", &appsv1.Deployment{ObjectMeta: meta("d"), Spec: appsv1.DeploymentSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "other"}}, Template: template(app)}},
 			[]string{"FieldValueInvalid spec.template.metadata.labels"}},
+		{"deployment template with a bad label", "apps", "deployments", &appsv1.Deployment{ObjectMeta: meta("d"), Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: app}, Template: template(map[string]string{"app": "web", "bad key!": "x"})}},
+			[]string{"FieldValueInvalid spec.template.labels"}},
+		{"stateful set mounting a claim template", "apps", "statefulsets", &appsv1.StatefulSet{ObjectMeta: meta("s"), Spec: appsv1.StatefulSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: app}, Template: func() corev1.PodTemplateSpec {
+				t := template(app)
+				t.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
+				return t
+			}(),
+			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "data"}}}}}, nil},
 		{"deployment without selector", "apps", "deployments", &appsv1.Deployment{ObjectMeta: meta("d"), Spec: appsv1.DeploymentSpec{Template: template(app)}},
 			[]string{"FieldValueRequired spec.selector"}},
 		{"deployment with an empty selector", "apps", "deployments", &appsv1.Deployment{ObjectMeta: meta("d"), Spec: appsv1.DeploymentSpec{

@@ -156,12 +156,13 @@ func validateStatefulSet(s *appsv1.StatefulSet) field.ErrorList {
 			fmt.Sprintf("must be '%s' or '%s'", appsv1.RollingUpdateStatefulSetStrategyType, appsv1.OnDeleteStatefulSetStrategyType)))
 	}
 	errs = append(errs, validateWorkloadSelector(s.Spec.Selector, &s.Spec.Template, spec, "empty selector is invalid for statefulset")...)
-	errs = append(errs, validatePodTemplateSpec(&s.Spec.Template, spec.Child("template"))...)
-	errs = append(errs, validateReplicatedTemplate(&s.Spec.Template.Spec, spec.Child("template", "spec"), "StatefulSet")...)
-	for i := range s.Spec.VolumeClaimTemplates {
-		errs = append(errs, validatePersistentVolumeClaimSpec(&s.Spec.VolumeClaimTemplates[i].Spec, spec.Child("volumeClaimTemplates").Index(i).Child("spec"))...)
-	}
-	return errs
+	// kube does not validate a stateful set's pod spec: its volume mounts may name volume claim
+	// templates, which are not volumes. Only the template's labels and annotations are checked
+	// (at kube's paths, spec.template.labels and spec.template.annotations).
+	tpath := spec.Child("template")
+	errs = append(errs, metav1validation.ValidateLabels(s.Spec.Template.Labels, tpath.Child("labels"))...)
+	errs = append(errs, apivalidation.ValidateAnnotations(s.Spec.Template.Annotations, tpath.Child("annotations"))...)
+	return append(errs, validateReplicatedTemplate(&s.Spec.Template.Spec, tpath.Child("spec"), "StatefulSet")...)
 }
 
 // validateStatefulSetUpdate allows only kube's mutable spec fields to change.
