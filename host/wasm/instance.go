@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -31,6 +32,12 @@ type instance struct {
 	call  api.Function
 	close api.Function // nil when the guest has no kapi_close
 
+	// interrupt is the kapi_interrupt global of an instrumented module (see interrupt.go), nil
+	// when the runtime relies on WithCloseOnContextDone instead.
+	interrupt api.MutableGlobal
+	// stopped is set when a deadline passed during a call: the instance must not be reused.
+	stopped atomic.Bool
+
 	// pending is a host function's result waiting for kapi.take_result (SPEC.md 3.5).
 	pending []byte
 	stack   [2]uint64
@@ -49,6 +56,10 @@ func instanceOf(ctx context.Context) *instance {
 func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	ctx, cancel := context.WithTimeout(ctx, max(p.manifest.Timeout(), minInitTimeout))
 	defer cancel()
+	in := &instance{}
+	ctx = context.WithValue(ctx, instanceKey{}, in)
+	disarm := in.arm(ctx)
+	defer disarm()
 	cfg := wazero.NewModuleConfig().
 		WithName(""). // anonymous: many instances of one module
 		WithStartFunctions().
@@ -57,10 +68,8 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 		WithStderr(newLogWriter(p.logger, "stderr", slog.LevelWarn)).
 		WithSysWalltime().
 		WithSysNanotime().
-		WithSysNanosleep().
+		WithNanosleep(in.sleep).
 		WithRandSource(rand.Reader)
-	in := &instance{}
-	ctx = context.WithValue(ctx, instanceKey{}, in)
 	mod, err := p.rt.InstantiateModule(ctx, p.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("instantiating: %w", err)
@@ -70,6 +79,14 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	in.alloc = mod.ExportedFunction(abi.ExportAlloc)
 	in.call = mod.ExportedFunction(p.callExport)
 	in.close = mod.ExportedFunction(abi.ExportClose)
+	if p.instrumented {
+		g, ok := mod.ExportedGlobal(interruptExport).(api.MutableGlobal)
+		if !ok {
+			_ = mod.Close(context.Background())
+			return nil, fmt.Errorf("instrumented module lacks its %s global", interruptExport)
+		}
+		in.interrupt = g
+	}
 	fail := func(format string, args ...any) (*instance, error) {
 		_ = mod.Close(context.Background())
 		return nil, fmt.Errorf(format, args...)
@@ -105,6 +122,32 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	}
 	p.metrics.Instances.WithLabelValues(p.manifest.Name).Inc()
 	return in, nil
+}
+
+// arm makes the context's end stop the instance: the guest traps at its next loop head and
+// leaves any sleep. The returned function disarms it.
+func (in *instance) arm(ctx context.Context) (disarm func()) {
+	stop := context.AfterFunc(ctx, func() {
+		in.stopped.Store(true)
+		if in.interrupt != nil {
+			in.interrupt.Set(1)
+		}
+	})
+	return func() { stop() }
+}
+
+// sleep is the guest's WASI sleep: it ends early when the instance is stopped, so a guest
+// sleeping past its deadline wakes up and reaches a loop head that traps.
+func (in *instance) sleep(ns int64) {
+	const slice = 5 * time.Millisecond
+	end := time.Now().Add(time.Duration(ns))
+	for !in.stopped.Load() {
+		left := time.Until(end)
+		if left <= 0 {
+			return
+		}
+		time.Sleep(min(left, slice))
+	}
 }
 
 // invoke writes req into guest memory and calls fn (a call export, or kapi_provision when

@@ -22,8 +22,10 @@ type Plugin struct {
 	rt         wazero.Runtime
 	compiled   wazero.CompiledModule
 	callExport string
-	metrics    *pluginapi.Metrics
-	logger     *slog.Logger
+	// instrumented says the module carries the kapi_interrupt check (interrupt.go).
+	instrumented bool
+	metrics      *pluginapi.Metrics
+	logger       *slog.Logger
 
 	// host and config are read by instances' host functions and provisioning; they change only
 	// in Provision, which runs while no call does.
@@ -151,7 +153,16 @@ func (p *Plugin) roundTrip(ctx context.Context, export string, req []byte) ([]by
 			return nil, p.callError(&pluginapi.CallError{Reason: pluginapi.ReasonTrap, Err: fmt.Errorf("replacing a failed instance: %w", err)})
 		}
 	}
+	disarm := in.arm(ctx)
 	out, err := in.invoke(ctx, in.call, req, false)
+	disarm()
+	if err == nil && in.stopped.Load() {
+		// The deadline passed just as the call returned: the interrupt may be set, so the
+		// instance cannot serve another call, but this answer is whole.
+		p.discard(in)
+		p.pool <- nil
+		return out, nil
+	}
 	if err != nil {
 		p.discard(in)
 		p.pool <- nil

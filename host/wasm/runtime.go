@@ -78,10 +78,18 @@ func (r *Runtime) Load(ctx context.Context, m *pluginapi.Manifest, wasm []byte, 
 }
 
 func (r *Runtime) load(ctx context.Context, m *pluginapi.Manifest, wasm []byte, host abi.Host) (*Plugin, error) {
+	// Prefer the cheap interrupt check (see interrupt.go and doc.go); a module the instrumenter
+	// cannot read is stopped by wazero's own, slower, mechanism.
+	instrumented, err := instrumentInterrupt(wasm)
+	if err == nil {
+		wasm = instrumented
+	} else {
+		r.logger.Info("wasm plugin stopped at deadlines by wazero's context check", "plugin", m.Name, "reason", err)
+	}
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
 		WithCompilationCache(r.cache).
 		WithMemoryLimitPages(uint32(m.Limits.MemoryMiB)*16). // 64 KiB pages
-		WithCloseOnContextDone(true))
+		WithCloseOnContextDone(err != nil))
 	if host == nil {
 		host = pluginapi.NewHostServices(m, r.logger, nil, nil)
 	}
@@ -94,6 +102,8 @@ func (r *Runtime) load(ctx context.Context, m *pluginapi.Manifest, wasm []byte, 
 		logger:   r.logger.With("plugin", m.Name),
 		pool:     make(chan *instance, m.Limits.Instances),
 		done:     make(chan struct{}),
+
+		instrumented: err == nil,
 	}
 	ok := false
 	defer func() {

@@ -179,5 +179,5 @@ func admission(ctx context.Context, mutating bool, req []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(&abi.AdmissionReview{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview", Response: &resp})
+	return appendAdmissionAnswer(make([]byte, 0, 256), &resp), nil
 }

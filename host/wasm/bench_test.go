@@ -1,0 +1,132 @@
+package wasm_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kapi-dev/kapi/abi"
+	"github.com/kapi-dev/kapi/host/wasm"
+	"github.com/kapi-dev/kapi/sdk/examples/nolatest"
+	"github.com/kapi-dev/kapi/sdk/pluginkit"
+)
+
+// podReview decodes testdata/pod-review.json, a typical Pod AdmissionReview (about 4 KB: a
+// Deployment's pod with two containers, probes, env, volumes and managedFields).
+func typicalPodReview(b testing.TB) []byte {
+	b.Helper()
+	raw, err := os.ReadFile("testdata/pod-review.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return raw
+}
+
+// BenchmarkAdmitPod measures one validating admission call on a typical Pod, with the nolatest
+// example policy, natively and as a Wasm guest. Each iteration gets its own decoded review, as
+// each request does. "wasm" has the review encoded beforehand, as the server encodes it once per
+// request however many plugins see it, so it measures copying it into the guest, the guest's
+// reading, the policy, encoding and decoding the answer; "wasm+encode" adds encoding the review.
+//
+//	go test -run '^$' -bench BenchmarkAdmitPod -benchmem ./host/wasm/
+func BenchmarkAdmitPod(b *testing.B) {
+	raw := typicalPodReview(b)
+	newReview := func() *abi.AdmissionReview {
+		var r abi.AdmissionReview
+		if err := json.Unmarshal(raw, &r); err != nil {
+			b.Fatal(err)
+		}
+		return &r
+	}
+	check := func(b *testing.B, resp abi.AdmissionResponse, err error) {
+		if err != nil || !resp.Allowed {
+			b.Fatalf("%+v, %v", resp, err)
+		}
+	}
+
+	b.Run("native", func(b *testing.B) {
+		p := &nolatest.Plugin{}
+		if err := p.Provision(context.Background(), []byte("{}"), nil); err != nil {
+			b.Fatal(err)
+		}
+		reviews := make([]*abi.AdmissionReview, b.N)
+		for i := range reviews {
+			reviews[i] = newReview()
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		lat := make([]time.Duration, b.N)
+		for i := range b.N {
+			start := time.Now()
+			resp, err := p.Validate(context.Background(), reviews[i])
+			lat[i] = time.Since(start)
+			check(b, resp, err)
+		}
+		reportMedian(b, lat)
+	})
+
+	for _, encoded := range []bool{true, false} {
+		name := "wasm"
+		if !encoded {
+			name = "wasm+encode"
+		}
+		b.Run(name, func(b *testing.B) {
+			module := pluginkit.BuildGoGuest(b, "../../sdk/examples/nolatest/wasm")
+			r := newRuntime(b, wasm.RuntimeConfig{Logger: slog.New(slog.DiscardHandler)})
+			p := load(b, r, manifest(b, "{name: nolatest, kind: ValidatingAdmission, abiVersion: '1.0', entry: n.wasm, limits: {instances: 1}}"), module, nil)
+			reviews := make([]*abi.AdmissionReview, b.N)
+			for i := range reviews {
+				reviews[i] = newReview()
+				if encoded {
+					_, _ = reviews[i].Encoded()
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			lat := make([]time.Duration, b.N)
+			for i := range b.N {
+				start := time.Now()
+				resp, err := p.Validate(context.Background(), reviews[i])
+				lat[i] = time.Since(start)
+				check(b, resp, err)
+			}
+			reportMedian(b, lat)
+		})
+	}
+}
+
+// BenchmarkCallOverhead measures a Wasm call whose guest does nothing: the fixed cost of the ABI
+// (allocating and copying the request into the guest, entering the Go export, answering).
+func BenchmarkCallOverhead(b *testing.B) {
+	var review abi.AdmissionReview
+	if err := json.Unmarshal(typicalPodReview(b), &review); err != nil {
+		b.Fatal(err)
+	}
+	_, _ = review.Encoded()
+	module := pluginkit.BuildGoGuest(b, "testdata/guests/noop")
+	r := newRuntime(b, wasm.RuntimeConfig{Logger: slog.New(slog.DiscardHandler)})
+	p := load(b, r, manifest(b, "{name: noop, kind: ValidatingAdmission, abiVersion: '1.0', entry: n.wasm, limits: {instances: 1}}"), module, nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	lat := make([]time.Duration, b.N)
+	for i := range b.N {
+		start := time.Now()
+		resp, err := p.Validate(context.Background(), &review)
+		lat[i] = time.Since(start)
+		if err != nil || !resp.Allowed {
+			b.Fatalf("%+v, %v", resp, err)
+		}
+	}
+	reportMedian(b, lat)
+}
+
+// reportMedian adds the median call latency to a benchmark's results: the mean (ns/op) of a
+// Wasm guest includes its occasional garbage collections, the median is the typical call.
+func reportMedian(b *testing.B, lat []time.Duration) {
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "median-ns")
+}

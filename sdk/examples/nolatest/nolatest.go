@@ -1,0 +1,192 @@
+// Package nolatest is an example validating admission plugin: it rejects pods (and pod templates
+// are left to a fuller policy) whose container images have no tag or use the :latest tag, since
+// such pods do not say which code they run. It imports abi, sdk/guest (for its raw-JSON reader)
+// and the standard library, so it builds natively and as a Wasm guest (see wasm/).
+//
+// It implements both abi.ValidatingAdmission (the decoded review, used natively) and
+// guest.RawValidator (the review's bytes, read with guest.Lookup; the Wasm guest uses it because
+// decoding a whole review with encoding/json costs a Wasm guest far more than the policy does).
+// Both paths end in the same decide function, and the example's tests run one case table against
+// both modes.
+package nolatest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kapi-dev/kapi/abi"
+	"github.com/kapi-dev/kapi/sdk/guest"
+)
+
+// Config is the plugin's configuration, decoded strictly.
+type Config struct {
+	// ExemptNamespaces are namespaces whose pods are not checked.
+	ExemptNamespaces []string `json:"exemptNamespaces,omitempty"`
+}
+
+// Plugin is the policy. The zero value checks every namespace.
+type Plugin struct {
+	config Config
+}
+
+// Provision decodes the configuration.
+func (p *Plugin) Provision(_ context.Context, config []byte, _ abi.Host) error {
+	p.config = Config{}
+	if len(config) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(config))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p.config); err != nil {
+		return fmt.Errorf("nolatest config: %w", err)
+	}
+	return nil
+}
+
+// Close does nothing.
+func (p *Plugin) Close() error { return nil }
+
+// pod is the part of a Pod this policy reads.
+type pod struct {
+	Spec struct {
+		InitContainers []container `json:"initContainers"`
+		Containers     []container `json:"containers"`
+	} `json:"spec"`
+}
+
+type container struct {
+	Name  string `json:"name"`
+	Image string `json:"image"`
+}
+
+// request is what the policy reads of an admission request.
+type request struct {
+	uid, group, resource, subResource, operation, namespace string
+}
+
+// Validate rejects a pod with an untagged or :latest image.
+func (p *Plugin) Validate(_ context.Context, r *abi.AdmissionReview) (abi.AdmissionResponse, error) {
+	req := r.Request
+	if req == nil {
+		return abi.AdmissionResponse{}, fmt.Errorf("review has no request")
+	}
+	rq := request{req.UID, req.Resource.Group, req.Resource.Resource, req.SubResource, req.Operation, req.Namespace}
+	if !p.applies(rq) {
+		return abi.AdmissionResponse{UID: req.UID, Allowed: true}, nil
+	}
+	var obj pod
+	if err := json.Unmarshal(req.Object, &obj); err != nil {
+		return abi.AdmissionResponse{}, fmt.Errorf("decoding pod: %w", err)
+	}
+	return decide(rq.uid, slices.Concat(obj.Spec.InitContainers, obj.Spec.Containers)), nil
+}
+
+// ValidateRaw is Validate over the review's JSON, reading only the fields the policy needs, in
+// one pass over the request and one over the pod.
+func (p *Plugin) ValidateRaw(_ context.Context, review []byte) (abi.AdmissionResponse, error) {
+	req, ok := guest.Seek(review, "request")
+	if !ok {
+		return abi.AdmissionResponse{}, fmt.Errorf("review has no request")
+	}
+	var rq request
+	var object []byte
+	str := func(raw []byte) string { s, _ := guest.Unquote(raw); return s }
+	guest.Members(req, func(name, value []byte) bool {
+		switch {
+		case guest.MemberIs(name, "uid"):
+			rq.uid = str(value)
+		case guest.MemberIs(name, "resource"):
+			g, _ := guest.Lookup(value, "group")
+			r, _ := guest.Lookup(value, "resource")
+			rq.group, rq.resource = str(g), str(r)
+		case guest.MemberIs(name, "subResource"):
+			rq.subResource = str(value)
+		case guest.MemberIs(name, "operation"):
+			rq.operation = str(value)
+		case guest.MemberIs(name, "namespace"):
+			rq.namespace = str(value)
+		case guest.MemberIs(name, "object"):
+			object = value
+		}
+		return true
+	})
+	if !p.applies(rq) {
+		return abi.AdmissionResponse{UID: rq.uid, Allowed: true}, nil
+	}
+	spec, _ := guest.Seek(object, "spec")
+	var lists [2][]container // initContainers, containers: Validate's order
+	ok = true
+	guest.Members(spec, func(name, value []byte) bool {
+		k := -1
+		switch {
+		case guest.MemberIs(name, "initContainers"):
+			k = 0
+		case guest.MemberIs(name, "containers"):
+			k = 1
+		}
+		if k < 0 || string(value) == "null" {
+			return true
+		}
+		ok = guest.Elements(value, func(c []byte) bool {
+			var ct container
+			guest.Members(c, func(name, value []byte) bool {
+				switch {
+				case guest.MemberIs(name, "name"):
+					ct.Name = str(value)
+				case guest.MemberIs(name, "image"):
+					ct.Image = str(value)
+				}
+				return true
+			})
+			lists[k] = append(lists[k], ct)
+			return true
+		})
+		return ok
+	})
+	if !ok {
+		return abi.AdmissionResponse{}, fmt.Errorf("decoding pod: containers are not an array")
+	}
+	return decide(rq.uid, slices.Concat(lists[0], lists[1])), nil
+}
+
+// applies says whether the policy looks at a request: pod creates and updates outside the exempt
+// namespaces.
+func (p *Plugin) applies(r request) bool {
+	return r.group == "" && r.resource == "pods" && r.subResource == "" &&
+		(r.operation == "CREATE" || r.operation == "UPDATE") && !slices.Contains(p.config.ExemptNamespaces, r.namespace)
+}
+
+func decide(uid string, containers []container) abi.AdmissionResponse {
+	var bad []string
+	for _, c := range containers {
+		if Floating(c.Image) {
+			bad = append(bad, fmt.Sprintf("container %q image %q", c.Name, c.Image))
+		}
+	}
+	if len(bad) == 0 {
+		return abi.AdmissionResponse{UID: uid, Allowed: true}
+	}
+	return abi.AdmissionResponse{UID: uid, Allowed: false, Result: &abi.Status{
+		Status:  "Failure",
+		Reason:  "Forbidden",
+		Code:    403,
+		Message: "images must be pinned to a tag other than latest or to a digest: " + strings.Join(bad, ", "),
+	}}
+}
+
+// Floating reports whether an image reference has no tag and no digest, or uses :latest.
+func Floating(image string) bool {
+	if strings.Contains(image, "@") {
+		return false // pinned by digest
+	}
+	name := image
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:] // a registry host:port is not a tag
+	}
+	_, tag, ok := strings.Cut(name, ":")
+	return !ok || tag == "" || tag == "latest"
+}
