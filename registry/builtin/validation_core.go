@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -257,12 +258,17 @@ func validateServiceUpdate(svc, old *corev1.Service) field.ErrorList {
 	return errs
 }
 
+// validateCoreEvent: an old-style event (no eventTime) lives in its object's namespace, or in
+// "default" when the object is cluster-scoped.
 func validateCoreEvent(e *corev1.Event) field.ErrorList {
-	var errs field.ErrorList
-	if e.InvolvedObject.Namespace != "" && e.Namespace != "" && e.InvolvedObject.Namespace != e.Namespace {
-		errs = append(errs, field.Invalid(field.NewPath("involvedObject", "namespace"), e.InvolvedObject.Namespace, "does not match event.namespace"))
+	if !e.EventTime.IsZero() {
+		return nil
 	}
-	return errs
+	ns := e.InvolvedObject.Namespace
+	if (ns == "" && e.Namespace != "" && e.Namespace != metav1.NamespaceDefault) || (ns != "" && e.Namespace != ns) {
+		return field.ErrorList{field.Invalid(field.NewPath("involvedObject", "namespace"), ns, "does not match event.namespace")}
+	}
+	return nil
 }
 
 func validatePersistentVolume(pv *corev1.PersistentVolume) field.ErrorList {

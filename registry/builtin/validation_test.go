@@ -209,6 +209,9 @@ func TestValidateCreate(t *testing.T) {
 				t.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
 				return t
 			}()}}}}, nil},
+		{"event about a node in the default namespace", "", "events", &corev1.Event{ObjectMeta: meta("n.1"), InvolvedObject: corev1.ObjectReference{Kind: "Node", Name: "n"}}, nil},
+		{"event in another namespace than its object", "", "events", &corev1.Event{ObjectMeta: meta("p.1"), InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "p", Namespace: "other"}},
+			[]string{"FieldValueInvalid involvedObject.namespace"}},
 		{"role rule without verbs", rbacv1.GroupName, "roles", &rbacv1.Role{ObjectMeta: meta("r"), Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}}}},
 			[]string{"FieldValueRequired rules[0].verbs"}},
 		{"rbac names may hold colons", rbacv1.GroupName, "clusterroles", &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "system:controller:x"}}, nil},
