@@ -31,8 +31,8 @@ func deploymentColumns() []metav1.TableColumnDefinition {
 	return append([]metav1.TableColumnDefinition{
 		nameColumn,
 		column("Ready", "string", readyDescription, 0),
-		column("Up-to-date", "integer", status["updatedReplicas"], 0),
-		column("Available", "integer", status["availableReplicas"], 0),
+		column("Up-to-date", "string", status["updatedReplicas"], 0),
+		column("Available", "string", status["availableReplicas"], 0),
 		ageColumn,
 	}, templateColumns(appsv1.DeploymentSpec{}.SwaggerDoc()["selector"])...)
 }
