@@ -1,0 +1,72 @@
+package nolatest_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/kapi-dev/kapi/abi"
+	"github.com/kapi-dev/kapi/sdk/examples/nolatest"
+	"github.com/kapi-dev/kapi/sdk/pluginkit"
+)
+
+func podReview(op, namespace string, images ...string) *abi.AdmissionReview {
+	var containers []string
+	for i, image := range images {
+		containers = append(containers, `{"name":"c`+string(rune('0'+i))+`","image":"`+image+`"}`)
+	}
+	return abi.NewAdmissionReview(&abi.AdmissionRequest{
+		UID: "uid-1", Kind: abi.GroupVersionKind{Version: "v1", Kind: "Pod"},
+		Resource: abi.GroupVersionResource{Version: "v1", Resource: "pods"}, Namespace: namespace, Name: "p", Operation: op,
+		Object: json.RawMessage(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[` + strings.Join(containers, ",") + `]}}`),
+	})
+}
+
+func cases() []pluginkit.Case {
+	deployment := abi.NewAdmissionReview(&abi.AdmissionRequest{UID: "uid-2", Operation: "CREATE",
+		Resource: abi.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"},
+		Object:   json.RawMessage(`{"spec":{"template":{"spec":{"containers":[{"name":"a","image":"nginx"}]}}}}`)})
+	withInit := podReview("CREATE", "default", "nginx:1.27")
+	withInit.Request.Object = json.RawMessage(`{"spec":{"initContainers":[{"name":"setup","image":"busybox"}],"containers":[{"name":"app","image":"nginx:1.27"}]}}`)
+	return []pluginkit.Case{
+		{Name: "pinned tag", Review: podReview("CREATE", "default", "nginx:1.27"), Want: pluginkit.Want{Allowed: true}},
+		{Name: "digest", Review: podReview("CREATE", "default", "nginx@sha256:0123abcd"), Want: pluginkit.Want{Allowed: true}},
+		{Name: "registry port is not a tag", Review: podReview("CREATE", "default", "registry.local:5000/team/app"),
+			Want: pluginkit.Want{Message: `container "c0" image "registry.local:5000/team/app"`}},
+		{Name: "no tag", Review: podReview("CREATE", "default", "nginx"),
+			Want: pluginkit.Want{Message: `images must be pinned to a tag other than latest or to a digest: container "c0" image "nginx"`}},
+		{Name: "latest among pinned", Review: podReview("UPDATE", "default", "nginx:1.27", "redis:latest"),
+			Want: pluginkit.Want{Message: `container "c1" image "redis:latest"`}},
+		{Name: "init container", Review: withInit, Want: pluginkit.Want{Message: `container "setup" image "busybox"`}},
+		{Name: "exempt namespace", Review: podReview("CREATE", "kube-system", "nginx"), Want: pluginkit.Want{Allowed: true}},
+		{Name: "delete is not checked", Review: podReview("DELETE", "default", "nginx"), Want: pluginkit.Want{Allowed: true}},
+		{Name: "other resources are not checked", Review: deployment, Want: pluginkit.Want{Allowed: true}},
+		{Name: "review as JSON", Review: `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"j","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE","userInfo":{},"object":{"spec":{"containers":[{"name":"x","image":"x:latest"}]}}}}`,
+			Want: pluginkit.Want{Message: `container "x" image "x:latest"`}},
+	}
+}
+
+// TestNoLatest runs one case table natively and as a Wasm guest; the kit also checks that both
+// modes answer the same, which covers the guest's raw-JSON path against the decoded one.
+func TestNoLatest(t *testing.T) {
+	spec := pluginkit.Spec{Name: "no-latest", Kind: abi.KindValidatingAdmission, Config: `{"exemptNamespaces":["kube-system"]}`}
+	pluginkit.Run(t, cases(), pluginkit.Native(spec, &nolatest.Plugin{}), pluginkit.Wasm(spec, "./wasm"))
+}
+
+func TestFloating(t *testing.T) {
+	for image, want := range map[string]bool{
+		"nginx": true, "nginx:latest": true, "nginx:": true, "nginx:1": false, "a/b/c:v2": false,
+		"host:5000/a": true, "host:5000/a:latest": true, "host:5000/a:1.0": false, "a@sha256:ff": false,
+	} {
+		if got := nolatest.Floating(image); got != want {
+			t.Errorf("Floating(%q) = %v, want %v", image, got, want)
+		}
+	}
+}
+
+func TestConfigIsStrict(t *testing.T) {
+	p := &nolatest.Plugin{}
+	if err := p.Provision(t.Context(), []byte(`{"exemptNamespace":["x"]}`), nil); err == nil || !strings.Contains(err.Error(), "unknown field") {
+		t.Fatalf("misspelt field: %v", err)
+	}
+}
