@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kapi-dev/kapi/abi"
 	"github.com/kapi-dev/kapi/host/pluginapi"
@@ -94,8 +99,20 @@ func TestGoodGuestEveryKindAndHostService(t *testing.T) {
 
 	reader := pluginapi.NewFixtureReader()
 	reader.Put(configmaps, "ns", "policy", []byte(`{"data":{"k":"v"}}`))
-	m := manifest(t, goodManifest)
-	p := load(t, r, m, module, pluginapi.NewHostServices(m, logger, reader, nil))
+	reader.Put(configmaps, "ns", "a1", []byte(`{"metadata":{"name":"a1","labels":{"team":"a"}}}`))
+	reader.Put(configmaps, "ns", "b1", []byte(`{"metadata":{"name":"b1","labels":{"team":"b"}}}`))
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		_, _ = w.Write(append([]byte("pong to "), body...))
+	}))
+	defer server.Close()
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the guest reached a host its manifest does not declare")
+	}))
+	defer other.Close()
+	serverURL, _ := url.Parse(server.URL)
+	m := manifest(t, strings.Replace(goodManifest, "verbs: [get]}]", "verbs: [get, list]}]\n  hosts: [\""+serverURL.Host+"\"]", 1))
+	p := load(t, r, m, module, pluginapi.NewHostServices(m, logger, reader, server.Client()))
 
 	cases := []struct {
 		marker      string
@@ -106,9 +123,13 @@ func TestGoodGuestEveryKindAndHostService(t *testing.T) {
 		{"deny-me", false, "denied by good"},
 		{"read-configmap", true, `{"data":{"k":"v"}}`},
 		{"read-secret", false, "host error: get v1/secrets: not permitted by the plugin's manifest"},
+		{"list-configmaps", true, `"items":[{"metadata":{"name":"a1","labels":{"team":"a"}}}]`},
+		{"call-http " + server.URL + "/x", true, "200 pong to ping"},
+		{"call-http " + other.URL + "/x", false, "host error: http to " + strings.TrimPrefix(other.URL, "http://") + ": not permitted"},
 	}
 	for _, tc := range cases {
 		resp, err := p.Validate(ctx, podReview("u-"+tc.marker, tc.marker))
+		tc.marker = strings.Fields(tc.marker)[0]
 		if err != nil {
 			t.Fatalf("%s: %v", tc.marker, err)
 		}
@@ -116,13 +137,24 @@ func TestGoodGuestEveryKindAndHostService(t *testing.T) {
 		if resp.Result != nil {
 			text += resp.Result.Message
 		}
-		if resp.Allowed != tc.wantAllowed || !strings.Contains(text, tc.wantText) || resp.UID != "u-"+tc.marker {
+		if resp.Allowed != tc.wantAllowed || !strings.Contains(text, tc.wantText) || !strings.HasPrefix(resp.UID, "u-"+tc.marker) {
 			t.Errorf("%s: got %+v (%s), want allowed=%v containing %q", tc.marker, resp, text, tc.wantAllowed, tc.wantText)
 		}
 	}
 
+	// The guest's clock is the host's (kapi.now).
+	before := time.Now().Truncate(time.Second)
+	resp, err := p.Validate(ctx, podReview("u-time", "what-time"))
+	after := time.Now()
+	if err != nil || len(resp.Warnings) != 1 {
+		t.Fatalf("what-time: %+v, %v", resp, err)
+	}
+	if guestNow, err := time.Parse(time.RFC3339, resp.Warnings[0]); err != nil || guestNow.Before(before) || guestNow.After(after) {
+		t.Errorf("guest time %s (%v), want between %s and %s", resp.Warnings[0], err, before, after)
+	}
+
 	// A plugin error crosses as an error envelope and is reported as the plugin's own error.
-	_, err := p.Validate(ctx, podReview("u-err", "plugin-error"))
+	_, err = p.Validate(ctx, podReview("u-err", "plugin-error"))
 	if err == nil || !strings.Contains(err.Error(), `plugin "good": error: asked to fail`) {
 		t.Errorf("plugin error: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/kapi-dev/kapi/abi"
 	"github.com/kapi-dev/kapi/sdk/guest"
@@ -70,6 +71,22 @@ func (p *plugin) Validate(ctx context.Context, r *abi.AdmissionReview) (abi.Admi
 	case strings.Contains(obj, "read-secret"):
 		_, err := p.host.GetObject(ctx, abi.GroupVersionResource{Version: "v1", Resource: "secrets"}, "ns", "s")
 		return abi.AdmissionResponse{UID: r.Request.UID, Allowed: false, Result: &abi.Status{Message: fmt.Sprintf("host error: %v", err)}}, nil
+	case strings.Contains(obj, "list-configmaps"):
+		list, err := p.host.ListObjects(ctx, abi.GroupVersionResource{Version: "v1", Resource: "configmaps"}, "ns", "team=a")
+		if err != nil {
+			return abi.AdmissionResponse{}, err
+		}
+		return abi.AdmissionResponse{UID: r.Request.UID, Allowed: true, Warnings: []string{string(list)}}, nil
+	case strings.Contains(obj, "call-http "):
+		_, url, _ := strings.Cut(obj, "call-http ")
+		url, _, _ = strings.Cut(url, `"`)
+		resp, err := p.host.HTTP(ctx, abi.HTTPRequest{Method: "POST", URL: url, Body: []byte("ping")})
+		if err != nil {
+			return abi.AdmissionResponse{UID: r.Request.UID, Allowed: false, Result: &abi.Status{Message: "host error: " + err.Error()}}, nil
+		}
+		return abi.AdmissionResponse{UID: r.Request.UID, Allowed: true, Warnings: []string{fmt.Sprintf("%d %s", resp.StatusCode, resp.Body)}}, nil
+	case strings.Contains(obj, "what-time"):
+		return abi.AdmissionResponse{UID: r.Request.UID, Allowed: true, Warnings: []string{p.host.Now().UTC().Format(time.RFC3339)}}, nil
 	case strings.Contains(obj, "deny-me"):
 		return abi.AdmissionResponse{UID: r.Request.UID, Allowed: false, Result: &abi.Status{Status: "Failure", Message: "denied by good", Reason: "Forbidden", Code: 403}}, nil
 	}
