@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/kapi-dev/kapi/abi"
 	"github.com/kapi-dev/kapi/host/pluginapi"
 	"github.com/kapi-dev/kapi/host/wasm"
@@ -185,6 +188,18 @@ func TestGoodGuestOtherKinds(t *testing.T) {
 	if err != nil || st.Authenticated {
 		t.Errorf("unknown token: %+v, %v", st, err)
 	}
+	// Provision replaces the configuration of every instance.
+	if err := authn.Provision(ctx, []byte(`{"prefix":"q-"}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if st, err := authn.Authenticate(ctx, abi.NewTokenReview(abi.TokenReviewSpec{Token: "good"})); err != nil || st.User.Username != "q-alice" {
+			t.Errorf("after Provision: %+v, %v", st, err)
+		}
+	}
+	if err := authn.Provision(ctx, []byte(`{"nope":1}`), nil); err == nil || !strings.Contains(err.Error(), `provisioning plugin "good"`) {
+		t.Errorf("Provision with a bad config: %v", err)
+	}
 
 	authz := load(t, r, manifest(t, strings.Replace(base, "ValidatingAdmission", "Authorizer", 1)), module, nil)
 	sst, err := authz.Authorize(ctx, abi.NewSubjectAccessReview(abi.SubjectAccessReviewSpec{User: "bob"}))
@@ -254,5 +269,44 @@ func TestCompilationCacheOnDisk(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestInstanceGauges(t *testing.T) {
+	module := pluginkit.BuildGoGuest(t, "testdata/guests/panic")
+	reg := prometheus.NewRegistry()
+	r := newRuntime(t, wasm.RuntimeConfig{Registerer: reg, Logger: slog.New(slog.DiscardHandler)})
+	p := load(t, r, manifest(t, "{name: gauged, kind: ValidatingAdmission, abiVersion: '1.0', entry: g.wasm, limits: {instances: 3}}"), module, nil)
+	gauge := func() float64 {
+		var m dto.Metric
+		g, err := r.Metrics().Instances.GetMetricWithLabelValues("gauged")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetGauge().GetValue()
+	}
+	if n := gauge(); n != 3 {
+		t.Fatalf("after load: %v instances, want 3", n)
+	}
+	if _, err := p.Validate(context.Background(), podReview("u", "boom")); err == nil {
+		t.Fatal("the panicking call succeeded")
+	}
+	if n := gauge(); n != 2 {
+		t.Fatalf("after a trap: %v instances, want 2 (the failed one discarded)", n)
+	}
+	for range 3 {
+		if _, err := p.Validate(context.Background(), podReview("u", "fine")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := gauge(); n != 3 {
+		t.Fatalf("after good calls: %v instances, want 3 (the slot refilled)", n)
+	}
+	_ = p.Close()
+	if n := gauge(); n != 0 {
+		t.Fatalf("after Close: %v instances, want 0", n)
 	}
 }
