@@ -15,7 +15,7 @@ import (
 type equivalent struct{}
 
 func (equivalent) Provision(context.Context, []byte, abi.Host) error { return nil }
-func (equivalent) Close() error                                     { return nil }
+func (equivalent) Close() error                                      { return nil }
 
 func (equivalent) Validate(_ context.Context, r *abi.AdmissionReview) (abi.AdmissionResponse, error) {
 	b, err := r.Encoded()
