@@ -5,6 +5,23 @@
 //
 // server is the top of host: it may import every host package, registry and storage; nothing but
 // cmd imports it.
+//
+// # Rationale
+//
+// Why is the chain a list of stages rather than nested calls? Nested WithX(WithY(...)) calls read
+// inside out; a list reads in the order requests meet the stages, with the reason for each place
+// beside it (buildChain).
+//
+// Why does New listen, and Run serve? The address (port 0 in tests and e2e) is known as soon as
+// New returns, so the admin kubeconfig can name it before storage starts.
+//
+// Why are watches ended by the server, not by http.Server.Shutdown? Shutdown waits for active
+// connections to go idle, which a watch never does; closing their contexts first lets Shutdown
+// wait for ordinary requests only.
+//
+// Why transcode protobuf bodies here (protobuf.go)? client-go's typed clients, kubectl create
+// among them, send protobuf bodies, and host/rest decodes JSON and YAML only. The adapter keeps
+// kubectl working until host/rest decodes protobuf itself; it is not meant to stay.
 package server
 
 import (
