@@ -381,3 +381,15 @@ func TestMetricsFilterCountsRejections(t *testing.T) {
 		t.Fatalf("/metrics lacks %s", want)
 	}
 }
+
+func TestMetricsFilterCountsPanicsAs500(t *testing.T) {
+	m := metrics.New()
+	h := WithPanicRecovery(withInfo(WithMetrics(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("x") }), m, time.Now)))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/pods", nil))
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	want := `apiserver_request_total{code="500",component="apiserver",group="",resource="pods",scope="cluster",subresource="",verb="LIST",version="v1"} 1`
+	if !strings.Contains(rec.Body.String(), want) {
+		t.Fatalf("/metrics lacks %s", want)
+	}
+}

@@ -21,10 +21,18 @@ func WithMetrics(next http.Handler, m *metrics.Metrics, now func() time.Time) ht
 		defer func() {
 			info, _ := request.InfoFrom(r.Context())
 			code := rec.Code()
-			if code == 0 {
+			v := recover()
+			switch {
+			case v != nil && !rec.written:
+				// Panic recovery, further out, will answer 500.
+				code = http.StatusInternalServerError
+			case code == 0:
 				code = http.StatusOK
 			}
 			m.ObserveRequest(info, code, now().Sub(start))
+			if v != nil {
+				panic(v)
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})
