@@ -14,26 +14,28 @@ const interruptExport = "kapi_interrupt"
 // then stops runaway guests with wazero's WithCloseOnContextDone instead (slower, see doc.go).
 var errUnsupported = errors.New("instruction not supported by the interrupt instrumenter")
 
-// fuelPerYield is how many loop iterations a guest runs between two checks of the interrupt.
-const fuelPerYield = 1 << 16
+// yieldEvery is how many loop iterations (in one function invocation) pass between two checks
+// of the interrupt; a power of two, as the check masks a counter.
+const yieldEvery = 1 << 16
 
-// instrumentInterrupt returns a copy of a binary module with two more mutable i32 globals,
-// $kapi_interrupt (exported as kapi_interrupt) and $fuel, and at the head of every loop
+// instrumentInterrupt returns a copy of a binary module with one more global, a mutable i32
+// exported as kapi_interrupt, one more i32 local $n in every function, and at the head of every
+// loop
 //
-//	global.get $fuel  i32.const 1  i32.sub  global.set $fuel   ;; fuel--
-//	global.get $fuel  i32.eqz
+//	local.get $n  i32.const 1  i32.add  local.tee $n
+//	i32.const yieldEvery-1  i32.and  i32.eqz
 //	if
-//	  i32.const fuelPerYield  global.set $fuel
-//	  global.get $kapi_interrupt  if unreachable end              ;; stop when told
-//	  i32.const 0  memory.grow  drop                             ;; yield to Go
+//	  global.get $kapi_interrupt  if unreachable end   ;; stop when told
+//	  i32.const 0  memory.grow  drop                  ;; yield to Go
 //	end
 //
 // Every infinite loop passes a loop head, so setting the global stops any guest within
-// fuelPerYield iterations, at the cost of a few instructions per iteration instead of an exit to
-// Go. The yield matters as much as the check: machine code compiled by wazero cannot be preempted
-// by Go, so a guest that never leaves it would hold off a stop-the-world garbage collection, and
-// with it the very goroutine that is to set the interrupt. memory.grow with a delta of 0 changes
-// nothing but is carried out by Go code, where the goroutine can be preempted.
+// yieldEvery iterations. The counter is a local, which the compiler keeps in a register, so the
+// common path costs an add, an and and a branch; a global counter cost a Go guest half again its
+// time. The yield matters as much as the check: machine code compiled by wazero cannot be
+// preempted by Go, so a guest that never leaves it would hold off a stop-the-world garbage
+// collection, and with it the very goroutine that is to set the interrupt. memory.grow with a
+// delta of 0 changes nothing but is carried out by Go code, where the goroutine can be preempted.
 func instrumentInterrupt(bin []byte) ([]byte, error) {
 	r := &reader{b: bin}
 	if !bytes.HasPrefix(bin, []byte("\x00asm\x01\x00\x00\x00")) {
@@ -57,8 +59,22 @@ func instrumentInterrupt(bin []byte) ([]byte, error) {
 
 	importedGlobals, definedGlobals := uint32(0), uint32(0)
 	hasMemory := false
+	var typeParams, funcTypes []uint32 // params per type; type per defined function
 	for _, s := range sections {
 		switch s.id {
+		case 1:
+			var err error
+			if typeParams, err = paramCounts(s.body); err != nil {
+				return nil, fmt.Errorf("type section: %w", err)
+			}
+		case 3:
+			r := &reader{b: s.body}
+			for n := r.u32(); n > 0 && r.err == nil; n-- {
+				funcTypes = append(funcTypes, r.u32())
+			}
+			if r.err != nil {
+				return nil, r.err
+			}
 		case 2:
 			n, memories, err := countImports(s.body)
 			if err != nil {
@@ -75,11 +91,15 @@ func instrumentInterrupt(bin []byte) ([]byte, error) {
 	if !hasMemory {
 		return nil, fmt.Errorf("module has no memory for the yield: %w", errUnsupported)
 	}
-	index := importedGlobals + definedGlobals         // $kapi_interrupt; $fuel is index+1
+	index := importedGlobals + definedGlobals         // $kapi_interrupt
 	newGlobal := []byte{0x7f, 0x01, 0x41, 0x00, 0x0b} // i32, mutable, i32.const 0, end
-	newGlobal = append(newGlobal, 0x7f, 0x01, 0x41)   // i32, mutable, i32.const fuelPerYield, end
-	newGlobal = appendS32(newGlobal, fuelPerYield)
-	newGlobal = append(newGlobal, 0x0b)
+	params := make([]uint32, len(funcTypes))
+	for i, t := range funcTypes {
+		if int(t) >= len(typeParams) {
+			return nil, fmt.Errorf("function %d has type %d of %d", i, t, len(typeParams))
+		}
+		params[i] = typeParams[t]
+	}
 
 	out := append([]byte(nil), bin[:8]...)
 	emit := func(id byte, body []byte) {
@@ -91,14 +111,14 @@ func instrumentInterrupt(bin []byte) ([]byte, error) {
 	for _, s := range sections {
 		// The global section comes after type, import, function, table, memory and tag.
 		if !globalDone && (s.id >= 7 && s.id <= 12) {
-			emit(6, append(appendU32(nil, 2), newGlobal...))
+			emit(6, append(appendU32(nil, 1), newGlobal...))
 			globalDone = true
 		}
 		switch s.id {
 		case 6:
 			r := &reader{b: s.body}
 			n := r.u32()
-			body := append(appendU32(nil, n+2), s.body[r.pos:]...)
+			body := append(appendU32(nil, n+1), s.body[r.pos:]...)
 			emit(6, append(body, newGlobal...))
 			globalDone = true
 		case 7:
@@ -112,7 +132,7 @@ func instrumentInterrupt(bin []byte) ([]byte, error) {
 			emit(7, body)
 			exportDone = true
 		case 10:
-			body, err := instrumentCode(s.body, index)
+			body, err := instrumentCode(s.body, index, params)
 			if err != nil {
 				return nil, err
 			}
@@ -160,22 +180,12 @@ func countImports(b []byte) (globals, memories uint32, err error) {
 	return globals, memories, r.err
 }
 
-func instrumentCode(b []byte, global uint32) ([]byte, error) {
-	fuel := global + 1
-	var check []byte
-	check = appendU32(append(check, 0x23), fuel) // global.get $fuel
-	check = append(check, 0x41, 0x01, 0x6b)      // i32.const 1, i32.sub
-	check = appendU32(append(check, 0x24), fuel) // global.set $fuel
-	check = appendU32(append(check, 0x23), fuel) // global.get $fuel
-	check = append(check, 0x45, 0x04, 0x40)      // i32.eqz, if
-	check = appendS32(append(check, 0x41), fuelPerYield)
-	check = appendU32(append(check, 0x24), fuel)        // global.set $fuel
-	check = appendU32(append(check, 0x23), global)      // global.get $kapi_interrupt
-	check = append(check, 0x04, 0x40, 0x00, 0x0b)       // if unreachable end
-	check = append(check, 0x41, 0x00, 0x40, 0x00, 0x1a) // i32.const 0, memory.grow 0, drop
-	check = append(check, 0x0b)                         // end
+func instrumentCode(b []byte, global uint32, params []uint32) ([]byte, error) {
 	r := &reader{b: b}
 	n := r.u32()
+	if int(n) != len(params) {
+		return nil, fmt.Errorf("code section has %d bodies for %d functions", n, len(params))
+	}
 	out := appendU32(nil, n)
 	for i := range n {
 		size := r.u32()
@@ -183,7 +193,7 @@ func instrumentCode(b []byte, global uint32) ([]byte, error) {
 		if r.err != nil {
 			return nil, r.err
 		}
-		nb, err := instrumentBody(body, check)
+		nb, err := instrumentBody(body, global, params[i])
 		if err != nil {
 			return nil, fmt.Errorf("function body %d: %w", i, err)
 		}
@@ -193,18 +203,38 @@ func instrumentCode(b []byte, global uint32) ([]byte, error) {
 	return out, nil
 }
 
-func instrumentBody(b []byte, check []byte) ([]byte, error) {
+// instrumentBody adds the counter local after the body's own locals and the check after every
+// loop instruction.
+func instrumentBody(b []byte, global, params uint32) ([]byte, error) {
 	r := &reader{b: b}
 	groups := r.u32()
+	locals := uint64(params)
 	for range groups {
-		r.u32()
+		locals += uint64(r.u32())
 		r.byte()
 	}
 	if r.err != nil {
 		return nil, r.err
 	}
-	out := make([]byte, 0, len(b)+len(b)/16)
-	out = append(out, b[:r.pos]...)
+	if locals >= 50000 {
+		return nil, fmt.Errorf("%d locals: %w", locals, errUnsupported)
+	}
+	counter := uint32(locals)
+	var check []byte
+	check = appendU32(append(check, 0x20), counter) // local.get $n
+	check = append(check, 0x41, 0x01, 0x6a)         // i32.const 1, i32.add
+	check = appendU32(append(check, 0x22), counter) // local.tee $n
+	check = appendS32(append(check, 0x41), yieldEvery-1)
+	check = append(check, 0x71, 0x45, 0x04, 0x40)       // i32.and, i32.eqz, if
+	check = appendU32(append(check, 0x23), global)      // global.get $kapi_interrupt
+	check = append(check, 0x04, 0x40, 0x00, 0x0b)       // if unreachable end
+	check = append(check, 0x41, 0x00, 0x40, 0x00, 0x1a) // i32.const 0, memory.grow 0, drop
+	check = append(check, 0x0b)                         // end
+
+	out := make([]byte, 0, len(b)+len(b)/8+8)
+	out = appendU32(out, groups+1)
+	out = append(out, b[len(appendU32(nil, groups)):r.pos]...) // the body's own local groups
+	out = append(out, 0x01, 0x7f)                              // one i32: the counter
 	for r.pos < len(b) {
 		start := r.pos
 		op := r.byte()
@@ -221,6 +251,35 @@ func instrumentBody(b []byte, check []byte) ([]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// paramCounts reads the type section: the number of parameters of each function type.
+func paramCounts(b []byte) ([]uint32, error) {
+	r := &reader{b: b}
+	n := r.u32()
+	out := make([]uint32, 0, n)
+	for range n {
+		if r.byte() != 0x60 {
+			return nil, fmt.Errorf("type that is not a function type: %w", errUnsupported)
+		}
+		for k := range 2 { // parameters, then results
+			count := r.u32()
+			if k == 0 {
+				out = append(out, count)
+			}
+			for range count {
+				switch r.byte() {
+				case 0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f:
+				default:
+					return nil, fmt.Errorf("value type: %w", errUnsupported)
+				}
+			}
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
+	}
+	return out, r.err
 }
 
 // skipImmediates moves past the immediates of the instruction whose opcode was just read.
