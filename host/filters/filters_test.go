@@ -169,15 +169,6 @@ func TestMaxInFlight(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
-	unblock := make(chan struct{})
-	defer close(unblock)
-	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done()
-		// A handler that keeps writing after the deadline must not reach the client.
-		w.Header().Set("X-Late", "yes")
-		_, _ = w.Write([]byte("late"))
-		<-unblock
-	})
 	cases := []struct {
 		name string
 		url  string
@@ -189,21 +180,53 @@ func TestTimeout(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			filterReturned := make(chan struct{})
+			lateWrite := make(chan error, 1)
+			slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				<-r.Context().Done()
+				// A handler that keeps writing after the filter answered must not reach the
+				// client, and learns that it timed out.
+				<-filterReturned
+				w.Header().Set("X-Late", "yes")
+				_, err := w.Write([]byte("late"))
+				lateWrite <- err
+			})
 			h := withInfo(WithTimeout(slow, 20*time.Millisecond))
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest("GET", tc.url, nil))
+			close(filterReturned)
 			if rec.Code != tc.code {
 				t.Fatalf("code %d, want %d", rec.Code, tc.code)
 			}
 			st := decodeStatus(t, rec)
-			if tc.code == 504 && (st.Reason != metav1.StatusReasonTimeout || !strings.Contains(st.Message, "request did not complete within the allotted timeout")) {
+			if tc.code != 504 {
+				return
+			}
+			if st.Reason != metav1.StatusReasonTimeout || !strings.Contains(st.Message, "request did not complete within the allotted timeout") {
 				t.Fatalf("status %+v", st)
+			}
+			if err := <-lateWrite; !errors.Is(err, http.ErrHandlerTimeout) {
+				t.Fatalf("late write returned %v, want http.ErrHandlerTimeout", err)
 			}
 			if rec.Header().Get("X-Late") != "" || strings.Contains(rec.Body.String(), "late") {
 				t.Fatalf("late write reached the client: %q", rec.Body.String())
 			}
 		})
 	}
+}
+
+func TestTimeoutAbortsAStartedAnswer(t *testing.T) {
+	h := withInfo(WithTimeout(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The handler answers at once; the bound only has to outlast one goroutine switch.
+		_, _ = w.Write([]byte("partial"))
+		<-r.Context().Done()
+	}), time.Second))
+	defer func() {
+		if v := recover(); v != http.ErrAbortHandler {
+			t.Fatalf("recovered %v, want http.ErrAbortHandler", v)
+		}
+	}()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/namespaces/a/configmaps/x", nil))
 }
 
 func TestTimeoutSkipsWatchesAndPassesFastAnswers(t *testing.T) {
