@@ -1,0 +1,374 @@
+package process
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/kapi-dev/kapi/abi"
+	"github.com/kapi-dev/kapi/host/pluginapi"
+	sdkprocess "github.com/kapi-dev/kapi/sdk/process"
+)
+
+// Options configure Load. The zero value is usable.
+type Options struct {
+	// Logger receives the plugin's stdout, stderr and go-plugin's events, tagged with the plugin's
+	// name; nil is slog's default.
+	Logger *slog.Logger
+	// Registerer receives the plugin metrics (pluginapi.Metrics, mode "process") and the
+	// kapi_plugin_process_up gauge; nil registers them nowhere.
+	Registerer prometheus.Registerer
+	// MinBackoff and MaxBackoff bound the wait before restarting a dead process: MinBackoff after
+	// a process that served calls died, doubling while restarts fail or restarted processes die
+	// before serving a call. Defaults 100ms and 10s.
+	MinBackoff, MaxBackoff time.Duration
+	// HealthInterval is how often a live process is health-checked (and a dead one noticed
+	// without a call). Default 5s.
+	HealthInterval time.Duration
+	// StartTimeout bounds a process's start: the handshake and Provision. Default 10s.
+	StartTimeout time.Duration
+}
+
+// Option defaults.
+const (
+	DefaultMinBackoff     = 100 * time.Millisecond
+	DefaultMaxBackoff     = 10 * time.Second
+	DefaultHealthInterval = 5 * time.Second
+	DefaultStartTimeout   = 10 * time.Second
+)
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = DefaultMinBackoff
+	}
+	if o.MaxBackoff < o.MinBackoff {
+		o.MaxBackoff = max(DefaultMaxBackoff, o.MinBackoff)
+	}
+	if o.HealthInterval <= 0 {
+		o.HealthInterval = DefaultHealthInterval
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = DefaultStartTimeout
+	}
+	return o
+}
+
+// Plugin is a loaded process plugin: one long-lived process, supervised. It implements
+// abi.Plugin and the four kind interfaces; only the method of its manifest's kind works, the
+// others fail naming the kind. Calls may be concurrent; they share the process's one connection.
+type Plugin struct {
+	manifest   *pluginapi.Manifest
+	executable string
+	opts       Options
+	logger     *slog.Logger
+	metrics    *pluginapi.Metrics
+	up         prometheus.Gauge
+	upVec      *prometheus.GaugeVec
+	callPath   string
+
+	// host and config are what Provision gives every process, the first and each restarted one.
+	hostMu sync.RWMutex
+	host   abi.Host
+	config []byte
+
+	// mu guards the supervision state (supervise.go).
+	mu sync.Mutex
+	// proc is the live process, nil while one is being restarted.
+	proc *proc
+	// ready is closed when a restart puts a live process in proc.
+	ready chan struct{}
+	// startErr is the last restart's failure, while proc is nil.
+	startErr error
+	// backoff is the wait before the next restart.
+	backoff time.Duration
+	closed  bool
+
+	stop      chan struct{}
+	loops     sync.WaitGroup // the health loop and restarts
+	closeOnce sync.Once
+}
+
+// Load starts a process plugin's executable and provisions it with the manifest's config. host is
+// the plugin's abi.Host (see pluginapi.NewHostServices), served to the process over go-plugin's
+// broker; nil gives host services with no object reader. The result implements abi.Plugin and the
+// interface of the manifest's kind; it is not wrapped in the failure policy (see
+// pluginapi.WithFailurePolicy, with p.Metrics() and mode pluginapi.ModeProcess). The caller must
+// Close it.
+func Load(ctx context.Context, m *pluginapi.Manifest, executable string, host abi.Host, opts Options) (*Plugin, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	p, err := load(ctx, m, executable, host, opts.withDefaults())
+	if err != nil {
+		return nil, fmt.Errorf("loading process plugin %q: %w", m.Name, err)
+	}
+	return p, nil
+}
+
+func load(ctx context.Context, m *pluginapi.Manifest, executable string, host abi.Host, opts Options) (*Plugin, error) {
+	if m.Mode != pluginapi.ModeProcess {
+		return nil, fmt.Errorf("manifest mode is %q, not %q", m.Mode, pluginapi.ModeProcess)
+	}
+	abs, err := filepath.Abs(executable)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("executable: %w", err)
+	}
+	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		return nil, fmt.Errorf("executable %s is not an executable file (mode %s)", abs, fi.Mode())
+	}
+	metrics, err := pluginapi.NewMetrics(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	upVec, err := upGauge(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	logger := opts.Logger.With("plugin", m.Name)
+	if host == nil {
+		host = pluginapi.NewHostServices(m, opts.Logger, nil, nil)
+	}
+	p := &Plugin{
+		manifest:   m,
+		executable: abs,
+		opts:       opts,
+		logger:     logger,
+		metrics:    metrics,
+		upVec:      upVec,
+		up:         upVec.WithLabelValues(m.Name),
+		callPath:   sdkprocess.FullMethod(sdkprocess.PluginService, sdkprocess.CallMethod(m.Kind)),
+		host:       host,
+		config:     m.ConfigJSON(),
+		backoff:    opts.MinBackoff,
+		stop:       make(chan struct{}),
+	}
+	pr, err := p.start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.proc = pr
+	p.up.Set(1)
+	p.logger.Info("plugin process started", "pid", pr.pid, "executable", abs)
+	p.loops.Add(1)
+	go p.healthLoop()
+	return p, nil
+}
+
+// Name is the plugin's name from its manifest.
+func (p *Plugin) Name() string { return p.manifest.Name }
+
+// Metrics are the plugin metrics this plugin reports to, for the failure-policy wrapper.
+func (p *Plugin) Metrics() *pluginapi.Metrics { return p.metrics }
+
+// PID is the process id of the live process, 0 while it is being restarted.
+func (p *Plugin) PID() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.proc == nil {
+		return 0
+	}
+	return p.proc.pid
+}
+
+func (p *Plugin) currentHost() abi.Host {
+	p.hostMu.RLock()
+	defer p.hostMu.RUnlock()
+	return p.host
+}
+
+// Provision replaces the plugin's configuration (and its host services, when host is not nil)
+// and provisions the live process with it; a restarted process gets it too. Load has already
+// provisioned the process with its manifest's config.
+func (p *Plugin) Provision(ctx context.Context, config []byte, host abi.Host) error {
+	p.hostMu.Lock()
+	p.config = config
+	if len(config) == 0 {
+		p.config = []byte("{}")
+	}
+	if host != nil {
+		p.host = host
+	}
+	p.hostMu.Unlock()
+	pr, err := p.acquire(ctx)
+	if err == nil {
+		err = p.provision(ctx, pr)
+	}
+	if err != nil {
+		return fmt.Errorf("provisioning plugin %q: %w", p.manifest.Name, err)
+	}
+	return nil
+}
+
+var errClosed = errors.New("plugin is closed")
+
+// roundTrip runs one call on the live process under the manifest's deadline, and classifies a
+// failure: a deadline is a timeout; a connection that broke is a dead process (restarted, see
+// supervise.go); an Internal status is the plugin's recovered panic, a trap.
+func (p *Plugin) roundTrip(ctx context.Context, path string, req []byte) ([]byte, error) {
+	if path != p.callPath {
+		return nil, &pluginapi.CallError{Plugin: p.manifest.Name, Reason: pluginapi.ReasonError,
+			Err: fmt.Errorf("a %s plugin does not serve %s", p.manifest.Kind, path)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.manifest.Timeout())
+	defer cancel()
+	pr, err := p.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pr.invoke(ctx, path, req)
+	if err != nil {
+		return nil, p.callFailed(ctx, pr, err)
+	}
+	p.served()
+	return out, nil
+}
+
+func (p *Plugin) callFailed(ctx context.Context, pr *proc, err error) error {
+	fail := func(reason pluginapi.FailureReason, err error) error {
+		return &pluginapi.CallError{Plugin: p.manifest.Name, Reason: reason, Err: err}
+	}
+	st, _ := status.FromError(err)
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || st.Code() == codes.DeadlineExceeded:
+		return fail(pluginapi.ReasonTimeout, fmt.Errorf("no answer within %s: %w", p.manifest.Timeout(), context.DeadlineExceeded))
+	case ctx.Err() != nil:
+		return fail(pluginapi.ReasonError, fmt.Errorf("call abandoned: %w", ctx.Err()))
+	case st.Code() == codes.Unavailable || st.Code() == codes.Canceled || pr.client.Exited():
+		p.markDead(pr, "died during a call: "+st.Message())
+		return fail(pluginapi.ReasonTrap, fmt.Errorf("plugin process (pid %d) died during the call (restarting it): %s", pr.pid, st.Message()))
+	case st.Code() == codes.Unimplemented:
+		return fail(pluginapi.ReasonError, errors.New(st.Message()))
+	}
+	return fail(pluginapi.ReasonTrap, fmt.Errorf("plugin process failed the call: %s: %s", st.Code(), st.Message()))
+}
+
+func (p *Plugin) malformed(format string, args ...any) error {
+	return &pluginapi.CallError{Plugin: p.manifest.Name, Reason: pluginapi.ReasonMalformed, Err: fmt.Errorf(format, args...)}
+}
+
+func (p *Plugin) pluginError(msg string) error {
+	if msg == "" {
+		msg = "plugin answered with an empty error"
+	}
+	return &pluginapi.CallError{Plugin: p.manifest.Name, Reason: pluginapi.ReasonError, Err: errors.New(msg)}
+}
+
+func (p *Plugin) decodeAnswer(out []byte, into any) error {
+	if err := json.Unmarshal(out, into); err != nil {
+		return p.malformed("answer is not the expected JSON: %v (answer starts %.120q)", err, out)
+	}
+	return nil
+}
+
+// Authenticate implements abi.Authenticator.
+func (p *Plugin) Authenticate(ctx context.Context, review *abi.TokenReview) (abi.TokenReviewStatus, error) {
+	req, err := json.Marshal(review)
+	if err != nil {
+		return abi.TokenReviewStatus{}, fmt.Errorf("encoding TokenReview for plugin %q: %w", p.manifest.Name, err)
+	}
+	out, err := p.roundTrip(ctx, p.methodPath(sdkprocess.MethodAuthenticate), req)
+	if err != nil {
+		return abi.TokenReviewStatus{}, err
+	}
+	var ans struct {
+		Error  *string                `json:"error"`
+		Status *abi.TokenReviewStatus `json:"status"`
+	}
+	if err := p.decodeAnswer(out, &ans); err != nil {
+		return abi.TokenReviewStatus{}, err
+	}
+	switch {
+	case ans.Error != nil:
+		return abi.TokenReviewStatus{}, p.pluginError(*ans.Error)
+	case ans.Status == nil:
+		return abi.TokenReviewStatus{}, p.malformed("answer has no status")
+	}
+	return *ans.Status, nil
+}
+
+// Authorize implements abi.Authorizer.
+func (p *Plugin) Authorize(ctx context.Context, review *abi.SubjectAccessReview) (abi.SubjectAccessReviewStatus, error) {
+	req, err := json.Marshal(review)
+	if err != nil {
+		return abi.SubjectAccessReviewStatus{}, fmt.Errorf("encoding SubjectAccessReview for plugin %q: %w", p.manifest.Name, err)
+	}
+	out, err := p.roundTrip(ctx, p.methodPath(sdkprocess.MethodAuthorize), req)
+	if err != nil {
+		return abi.SubjectAccessReviewStatus{}, err
+	}
+	var ans struct {
+		Error  *string                        `json:"error"`
+		Status *abi.SubjectAccessReviewStatus `json:"status"`
+	}
+	if err := p.decodeAnswer(out, &ans); err != nil {
+		return abi.SubjectAccessReviewStatus{}, err
+	}
+	switch {
+	case ans.Error != nil:
+		return abi.SubjectAccessReviewStatus{}, p.pluginError(*ans.Error)
+	case ans.Status == nil:
+		return abi.SubjectAccessReviewStatus{}, p.malformed("answer has no status")
+	}
+	return *ans.Status, nil
+}
+
+// Admit implements abi.MutatingAdmission.
+func (p *Plugin) Admit(ctx context.Context, review *abi.AdmissionReview) (abi.AdmissionResponse, error) {
+	return p.admission(ctx, sdkprocess.MethodAdmit, review)
+}
+
+// Validate implements abi.ValidatingAdmission.
+func (p *Plugin) Validate(ctx context.Context, review *abi.AdmissionReview) (abi.AdmissionResponse, error) {
+	return p.admission(ctx, sdkprocess.MethodValidate, review)
+}
+
+func (p *Plugin) admission(ctx context.Context, method string, review *abi.AdmissionReview) (abi.AdmissionResponse, error) {
+	// Encoded once per request, however many plugins see it.
+	req, err := review.Encoded()
+	if err != nil {
+		return abi.AdmissionResponse{}, fmt.Errorf("encoding AdmissionReview for plugin %q: %w", p.manifest.Name, err)
+	}
+	out, err := p.roundTrip(ctx, p.methodPath(method), req)
+	if err != nil {
+		return abi.AdmissionResponse{}, err
+	}
+	var ans struct {
+		Error    *string                `json:"error"`
+		Response *abi.AdmissionResponse `json:"response"`
+	}
+	if err := p.decodeAnswer(out, &ans); err != nil {
+		return abi.AdmissionResponse{}, err
+	}
+	switch {
+	case ans.Error != nil:
+		return abi.AdmissionResponse{}, p.pluginError(*ans.Error)
+	case ans.Response == nil:
+		return abi.AdmissionResponse{}, p.malformed("answer has no response")
+	}
+	return *ans.Response, nil
+}
+
+// methodPath is the gRPC path of a Plugin method, without allocating for the kind's own method.
+func (p *Plugin) methodPath(method string) string {
+	if sdkprocess.CallMethod(p.manifest.Kind) == method {
+		return p.callPath
+	}
+	return sdkprocess.FullMethod(sdkprocess.PluginService, method)
+}

@@ -1,0 +1,179 @@
+package process
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	sdkprocess "github.com/kapi-dev/kapi/sdk/process"
+)
+
+// proc is one running plugin process: go-plugin's client (which owns the process, its stdio and
+// the gRPC connection), the connection the Plugin service is called on, and the broker that
+// serves the Host service back to the process.
+type proc struct {
+	client *plugin.Client
+	cmd    *exec.Cmd
+	conn   *grpc.ClientConn
+	broker *plugin.GRPCBroker
+	pid    int
+	hostID uint32
+	// serving is the goroutine serving the Host service; it ends when the broker closes.
+	serving sync.WaitGroup
+}
+
+// dispensed is what go-plugin's Dispense hands the host: the connection and the broker.
+type dispensed struct {
+	conn   *grpc.ClientConn
+	broker *plugin.GRPCBroker
+}
+
+// clientPlugin is the host's side of go-plugin's plugin set: it serves nothing and dispenses the
+// raw connection, since the stubs are the hand-written invoke calls of this package.
+type clientPlugin struct{ plugin.NetRPCUnsupportedPlugin }
+
+func (clientPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
+	return errors.New("the kapi host does not serve plugins")
+}
+
+func (clientPlugin) GRPCClient(_ context.Context, b *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return &dispensed{conn: c, broker: b}, nil
+}
+
+var callOptions = grpc.WithDefaultCallOptions(
+	grpc.MaxCallRecvMsgSize(sdkprocess.MaxMessageBytes), grpc.MaxCallSendMsgSize(sdkprocess.MaxMessageBytes))
+
+// start runs the executable, completes go-plugin's handshake (AutoMTLS, gRPC only), starts the
+// Host service on the broker and provisions the process with the plugin's configuration.
+func (p *Plugin) start(ctx context.Context) (*proc, error) {
+	cmd := exec.Command(p.executable)
+	cmd.Dir = filepath.Dir(p.executable)
+	dieWithParent(cmd)
+	logger := p.logger
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdkprocess.Handshake,
+		Plugins:          plugin.PluginSet{sdkprocess.PluginKey: clientPlugin{}},
+		Cmd:              cmd,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		// The Plugin value owns its clients; go-plugin's global CleanupClients is never used.
+		Managed: false,
+		// No environment, as no Wasm guest gets one: the server's may hold secrets.
+		SkipHostEnv:     true,
+		StartTimeout:    p.opts.StartTimeout,
+		Logger:          newHCLogAdapter(logger),
+		SyncStdout:      &lineWriter{logger: logger, level: slog.LevelInfo, msg: "plugin stdout"},
+		SyncStderr:      &lineWriter{logger: logger, level: slog.LevelInfo, msg: "plugin stderr"},
+		GRPCDialOptions: []grpc.DialOption{callOptions},
+	})
+	rpc, err := client.Client()
+	if err != nil {
+		client.Kill()
+		if strings.Contains(err.Error(), "Unrecognized remote plugin message") {
+			return nil, fmt.Errorf("starting %s: its first line on stdout is not go-plugin's handshake "+
+				"(a process plugin must call sdk/process.Serve and write nothing to stdout before it): %w", p.executable, err)
+		}
+		return nil, fmt.Errorf("starting %s: %w", p.executable, err)
+	}
+	raw, err := rpc.Dispense(sdkprocess.PluginKey)
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("starting %s: %w", p.executable, err)
+	}
+	d := raw.(*dispensed)
+	pr := &proc{client: client, cmd: cmd, conn: d.conn, broker: d.broker, pid: cmd.Process.Pid}
+	pr.hostID = d.broker.NextId()
+	pr.serving.Add(1)
+	go func() {
+		defer pr.serving.Done()
+		d.broker.AcceptAndServe(pr.hostID, func(opts []grpc.ServerOption) *grpc.Server {
+			s := grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(sdkprocess.MaxMessageBytes), grpc.MaxSendMsgSize(sdkprocess.MaxMessageBytes))...)
+			s.RegisterService(&hostServiceDesc, &hostServer{host: p.currentHost})
+			return s
+		})
+	}()
+	if err := p.provision(ctx, pr); err != nil {
+		pr.kill()
+		return nil, err
+	}
+	return pr, nil
+}
+
+// provision sends Provision: the Host service's broker ID and the configuration.
+func (p *Plugin) provision(ctx context.Context, pr *proc) error {
+	p.hostMu.RLock()
+	config := p.config
+	p.hostMu.RUnlock()
+	ctx, cancel := context.WithTimeout(ctx, p.manifest.Timeout())
+	defer cancel()
+	out, err := pr.invoke(ctx, provisionPath, sdkprocess.EncodeProvision(pr.hostID, config))
+	if err != nil {
+		return fmt.Errorf("provisioning the process (pid %d): %w", pr.pid, err)
+	}
+	var ans struct {
+		Error *string `json:"error"`
+	}
+	if err := json.Unmarshal(out, &ans); err != nil {
+		return fmt.Errorf("provisioning the process (pid %d): answer is not JSON: %v (answer starts %.120q)", pr.pid, err, out)
+	}
+	if ans.Error != nil {
+		return fmt.Errorf("provisioning the process (pid %d): the plugin refused its configuration: %s", pr.pid, *ans.Error)
+	}
+	return nil
+}
+
+var (
+	provisionPath = sdkprocess.FullMethod(sdkprocess.PluginService, sdkprocess.MethodProvision)
+	closePath     = sdkprocess.FullMethod(sdkprocess.PluginService, sdkprocess.MethodClose)
+)
+
+// invoke calls a Plugin service method with one Bytes in and one out.
+func (pr *proc) invoke(ctx context.Context, path string, req []byte) ([]byte, error) {
+	out := new(wrapperspb.BytesValue)
+	if err := pr.conn.Invoke(ctx, path, &wrapperspb.BytesValue{Value: req}, out); err != nil {
+		return nil, err
+	}
+	return out.GetValue(), nil
+}
+
+// ping is go-plugin's health check (the gRPC health service every go-plugin server registers),
+// with a deadline, which go-plugin's own Ping lacks: a wedged process must fail it, not hang it.
+func (pr *proc) ping(timeout time.Duration) error {
+	if pr.client.Exited() {
+		return errors.New("the process has exited")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_, err := grpc_health_v1.NewHealthClient(pr.conn).Check(ctx, &grpc_health_v1.HealthCheckRequest{Service: plugin.GRPCServiceName})
+	return err
+}
+
+// kill ends a process that failed: SIGKILL, then go-plugin's cleanup (its goroutines, the
+// connection, the broker and with it the Host service).
+func (pr *proc) kill() {
+	_ = pr.cmd.Process.Kill()
+	pr.client.Kill()
+	pr.serving.Wait()
+}
+
+// close ends a healthy process in order: the plugin's Close, then go-plugin's shutdown, which
+// gives the process two seconds to exit before killing it.
+func (pr *proc) close(timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	_, _ = pr.invoke(ctx, closePath, nil)
+	cancel()
+	pr.client.Kill()
+	pr.serving.Wait()
+}

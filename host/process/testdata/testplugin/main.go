@@ -1,0 +1,124 @@
+// Command testplugin is the process plugin host/process's tests run: one value serving every kind,
+// whose Authorize misbehaves on demand, chosen by the review's user, so that one build serves every
+// robustness test. Started under the name "garbage-first" it writes to stdout before the handshake.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/kapi-dev/kapi/abi"
+	"github.com/kapi-dev/kapi/sdk/process"
+)
+
+type config struct {
+	// Prefix starts every reason Authorize gives.
+	Prefix string `json:"prefix,omitempty"`
+	// Refuse makes Provision fail.
+	Refuse bool `json:"refuse,omitempty"`
+}
+
+type plugin struct {
+	config config
+	host   abi.Host
+}
+
+func (p *plugin) Provision(_ context.Context, raw []byte, host abi.Host) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var c config
+	if err := dec.Decode(&c); err != nil {
+		return fmt.Errorf("testplugin config: %w", err)
+	}
+	if c.Refuse {
+		return errors.New("testplugin refuses this configuration")
+	}
+	p.config, p.host = c, host
+	return nil
+}
+
+func (p *plugin) Close() error { return nil }
+
+var namespaces = abi.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+
+func (p *plugin) Authorize(ctx context.Context, r *abi.SubjectAccessReview) (abi.SubjectAccessReviewStatus, error) {
+	ns := ""
+	if r.Spec.ResourceAttributes != nil {
+		ns = r.Spec.ResourceAttributes.Namespace
+	}
+	reason := ""
+	switch r.Spec.User {
+	case "crash":
+		os.Exit(3)
+	case "hang":
+		time.Sleep(time.Hour)
+	case "panic":
+		panic("testplugin was asked to panic")
+	case "fail":
+		return abi.SubjectAccessReviewStatus{}, errors.New("testplugin was asked to fail")
+	case "garbage":
+		fmt.Println("garbage on os.Stdout after the handshake")
+		_, _ = os.NewFile(1, "fd1").WriteString("garbage on file descriptor 1 after the handshake\n")
+		fmt.Fprintln(os.Stderr, "garbage on os.Stderr after the handshake")
+	case "pid":
+		reason = strconv.Itoa(os.Getpid())
+	case "log":
+		p.host.Log(abi.LogWarn, "testplugin says hello")
+	case "now":
+		reason = strconv.FormatInt(p.host.Now().UnixNano(), 10)
+	case "get":
+		obj, err := p.host.GetObject(ctx, namespaces, "", ns)
+		switch {
+		case errors.Is(err, abi.ErrNotFound):
+			reason = "not found"
+		case err != nil:
+			return abi.SubjectAccessReviewStatus{}, fmt.Errorf("reading namespace %q: %w", ns, err)
+		default:
+			reason = string(obj)
+		}
+	case "list":
+		list, err := p.host.ListObjects(ctx, namespaces, "", "team=a")
+		if err != nil {
+			return abi.SubjectAccessReviewStatus{}, fmt.Errorf("listing namespaces: %w", err)
+		}
+		reason = string(list)
+	case "secret":
+		_, err := p.host.GetObject(ctx, abi.GroupVersionResource{Version: "v1", Resource: "secrets"}, ns, "token")
+		return abi.SubjectAccessReviewStatus{}, err
+	}
+	return abi.SubjectAccessReviewStatus{Allowed: true, Reason: p.config.Prefix + reason}, nil
+}
+
+func (p *plugin) Authenticate(_ context.Context, r *abi.TokenReview) (abi.TokenReviewStatus, error) {
+	if r.Spec.Token != "secret" {
+		return abi.TokenReviewStatus{}, nil
+	}
+	return abi.TokenReviewStatus{Authenticated: true, User: abi.UserInfo{Username: "alice", Groups: []string{"dev"}}}, nil
+}
+
+func (p *plugin) Admit(_ context.Context, r *abi.AdmissionReview) (abi.AdmissionResponse, error) {
+	pt := abi.PatchTypeJSONPatch
+	return abi.AdmissionResponse{Allowed: true, PatchType: &pt,
+		Patch: []byte(`[{"op":"add","path":"/metadata/labels","value":{"team":"none"}}]`)}, nil
+}
+
+func (p *plugin) Validate(_ context.Context, r *abi.AdmissionReview) (abi.AdmissionResponse, error) {
+	if r.Request.Name == "bad" {
+		return abi.AdmissionResponse{Allowed: false, Result: &abi.Status{Status: "Failure", Message: "bad name", Reason: "Forbidden", Code: 403}}, nil
+	}
+	return abi.AdmissionResponse{Allowed: true}, nil
+}
+
+func main() {
+	if filepath.Base(os.Args[0]) == "garbage-first" {
+		fmt.Println("hello from a plugin that prints before the handshake")
+	}
+	process.Serve(&plugin{})
+}
