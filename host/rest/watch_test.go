@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -234,5 +236,60 @@ func TestWatchList(t *testing.T) {
 	}
 	if len(names) != 2 {
 		t.Errorf("initial events for %v, want a and b", names)
+	}
+}
+
+// TestWatchHammer releases many watchers of one resource at once while objects are written; each
+// must see every event, in order, with the same bytes as every other watcher (the encoding is
+// shared). Run it with -race.
+func TestWatchHammer(t *testing.T) {
+	const watchers, writes = 16, 20
+	e := newEnv(t)
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+	var list corev1.ConfigMapList
+	e.mustDo(t, "GET", cmPath, "", http.StatusOK).into(t, &list)
+
+	streams := make([]*watchStream, watchers)
+	for i := range streams {
+		accept := ""
+		if i%2 == 1 {
+			accept = kubectlGetAccept
+		}
+		streams[i] = startWatch(t, srv, cmPath+"?watch=true&resourceVersion="+list.ResourceVersion, accept)
+	}
+	go func() {
+		for i := 0; i < writes; i++ {
+			e.do(t, req{method: "POST", path: cmPath, body: `{"metadata":{"name":"h` + string(rune('a'+i)) + `"}}`})
+		}
+	}()
+	got := make([][]string, watchers)
+	var wg sync.WaitGroup
+	for i, s := range streams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for len(got[i]) < writes {
+				if !s.lines.Scan() {
+					return
+				}
+				got[i] = append(got[i], s.lines.Text())
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if len(got[i]) != writes {
+			t.Fatalf("watcher %d got %d events, want %d", i, len(got[i]), writes)
+		}
+		// Watchers with the same Accept header got the same bytes.
+		if same := got[i%2]; strings.Join(got[i], "\n") != strings.Join(same, "\n") {
+			t.Errorf("watcher %d's events differ from watcher %d's", i, i%2)
+		}
+	}
+	for j, line := range got[0] {
+		if !strings.Contains(line, `"name":"h`+string(rune('a'+j))+`"`) {
+			t.Errorf("event %d out of order: %s", j, line)
+		}
 	}
 }
