@@ -73,6 +73,9 @@ func startBackend(ctx context.Context, s *Server) (*backend, error) {
 		}
 		reg.Add(generic.NewEntry(res, store, deps))
 	}
+	for _, e := range reviewEntries(s.authorizer) {
+		reg.Add(e)
+	}
 
 	chain := admission.NewNamedChain(s.admission.mutating, s.admission.validating)
 	ctrlOpts, err := s.controllerOptions()
