@@ -93,7 +93,14 @@ func TestAdmissionThroughTheHandler(t *testing.T) {
 	if resp.code != http.StatusForbidden || e.stored(t, "protected") == "" {
 		t.Errorf("denied delete: HTTP %d, object still there: %v", resp.code, e.stored(t, "protected") != "")
 	}
-	e.mustDo(t, "DELETE", cmPath+"/ok", "", http.StatusOK)
+	// A deletecollection shows admission each object by name: "ok" goes, "protected" stays.
+	resp = e.do(t, req{method: "DELETE", path: cmPath + "?labelSelector=a%3Db"})
+	if resp.code != http.StatusForbidden || e.stored(t, "protected") == "" {
+		t.Errorf("denied deletecollection: HTTP %d, object still there: %v", resp.code, e.stored(t, "protected") != "")
+	}
+	if e.stored(t, "ok") != "" {
+		t.Error("deletecollection kept an object admission allowed it to delete")
+	}
 
 	l.mu.Lock()
 	ops := strings.Join(l.operations, ",")

@@ -11,9 +11,13 @@ import (
 
 // attributes describes the request to admission.
 func (s *scope) attributes(op string, obj, old runtime.Object, dry bool, opts runtime.Object) *admission.Attributes {
+	// A create names its object in the body; a deletecollection names each object it deletes.
 	name := s.info.Name
 	if name == "" && obj != nil {
 		name = nameOf(obj)
+	}
+	if name == "" && old != nil {
+		name = nameOf(old)
 	}
 	return &admission.Attributes{
 		Kind:        s.kind,

@@ -93,10 +93,11 @@ func (s *scope) patch() {
 		if err := s.checkName(next); err != nil {
 			return nil, err
 		}
-		return s.mutate(ctx, admission.Update, next, current, dry, opts)
+		// Admission sees a patch as the update it becomes, with UpdateOptions, as kube.
+		return s.mutate(ctx, admission.Update, next, current, dry, updateOpts)
 	}
 	out, _, err := s.store.Update(s.r.Context(), s.ns, s.info.Name, s.info.Subresource, apply,
-		s.validating(admission.Update, dry, opts), false, updateOpts)
+		s.validating(admission.Update, dry, updateOpts), false, updateOpts)
 	if err != nil {
 		s.fail(err)
 		return
