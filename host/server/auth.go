@@ -4,25 +4,31 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/kapi-dev/kapi/abi"
 	"github.com/kapi-dev/kapi/host/admission"
 	"github.com/kapi-dev/kapi/host/authn"
 	"github.com/kapi-dev/kapi/host/authz"
+	"github.com/kapi-dev/kapi/host/pluginapi"
 	"github.com/kapi-dev/kapi/plugins"
 	// Every built-in plugin, registered by name.
 	_ "github.com/kapi-dev/kapi/plugins/all"
 )
 
-// provision makes and provisions the built-in called name, checking it is of the kind wanted.
-func provision(ctx context.Context, name string, config []byte, flag string) (abi.Plugin, error) {
+// provision makes and provisions the built-in called name. A built-in gets the same host services
+// as a loaded plugin with no capabilities: logging and the clock; object reads and outbound HTTP
+// are refused, since a built-in declares none.
+func (s *Server) provision(ctx context.Context, name string, kind abi.Kind, config []byte, flag string) (abi.Plugin, error) {
 	newPlugin, ok := plugins.Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("%s: unknown plugin %q", flag, name)
 	}
 	p := newPlugin()
-	if err := p.Provision(ctx, config, nil); err != nil {
+	manifest := &pluginapi.Manifest{Name: name, Kind: kind, ABIVersion: abi.Version}
+	host := pluginapi.NewHostServices(manifest, slog.Default(), registryReader{reg: s.registry}, nil)
+	if err := p.Provision(ctx, config, host); err != nil {
 		return nil, fmt.Errorf("%s: provisioning %q: %w", flag, name, err)
 	}
 	return p, nil
@@ -30,13 +36,14 @@ func provision(ctx context.Context, name string, config []byte, flag string) (ab
 
 // buildAuthenticator assembles the authenticators the flags ask for, in kube's order: client
 // certificates (when a client CA is configured), then the static token file; anonymous last.
-func buildAuthenticator(ctx context.Context, cfg *Config) (*authn.Union, []abi.Plugin, error) {
+func buildAuthenticator(ctx context.Context, s *Server) (*authn.Union, []abi.Plugin, error) {
+	cfg := &s.cfg
 	var (
 		members []authn.Named
 		made    []abi.Plugin
 	)
 	add := func(name string, config []byte, flag string) error {
-		p, err := provision(ctx, name, config, flag)
+		p, err := s.provision(ctx, name, abi.KindAuthenticator, config, flag)
 		if err != nil {
 			return err
 		}
@@ -70,7 +77,8 @@ func buildAuthenticator(ctx context.Context, cfg *Config) (*authn.Union, []abi.P
 }
 
 // buildAuthorizer assembles the authorizers of --authorization-mode, in the order given.
-func buildAuthorizer(ctx context.Context, cfg *Config) (*authz.Union, []abi.Plugin, error) {
+func buildAuthorizer(ctx context.Context, s *Server) (*authz.Union, []abi.Plugin, error) {
+	cfg := &s.cfg
 	var (
 		members []authz.Named
 		made    []abi.Plugin
@@ -84,7 +92,7 @@ func buildAuthorizer(ctx context.Context, cfg *Config) (*authz.Union, []abi.Plug
 			return nil, made, fmt.Errorf("--authorization-mode: %q given twice", mode)
 		}
 		seen[mode] = true
-		p, err := provision(ctx, mode, nil, "--authorization-mode")
+		p, err := s.provision(ctx, mode, abi.KindAuthorizer, nil, "--authorization-mode")
 		if err != nil {
 			return nil, made, err
 		}
@@ -99,9 +107,10 @@ func buildAuthorizer(ctx context.Context, cfg *Config) (*authz.Union, []abi.Plug
 }
 
 // buildAdmission provisions the admission plugins of --enable-admission-plugins, in order.
-func buildAdmission(ctx context.Context, cfg *Config) (mutating []admission.Mutating, validating []admission.Validating, made []abi.Plugin, err error) {
+func buildAdmission(ctx context.Context, s *Server) (mutating []admission.Mutating, validating []admission.Validating, made []abi.Plugin, err error) {
+	cfg := &s.cfg
 	for _, name := range cfg.EnableAdmissionPlugins {
-		p, err := provision(ctx, name, nil, "--enable-admission-plugins")
+		p, err := s.provision(ctx, name, abi.KindValidatingAdmission, nil, "--enable-admission-plugins")
 		if err != nil {
 			return nil, nil, made, err
 		}

@@ -62,7 +62,7 @@ func startBackend(ctx context.Context, s *Server) (*backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting storage: %w", err)
 	}
-	reg := registry.New()
+	reg := s.registry
 	deps := generic.Deps{Namespace: generic.NamespaceGetter(reg)}
 	for _, res := range builtin.Resources() {
 		gr := schema.GroupResource{Group: res.Group, Resource: res.Plural}

@@ -46,6 +46,7 @@ import (
 	"github.com/kapi-dev/kapi/host/authz"
 	"github.com/kapi-dev/kapi/host/health"
 	"github.com/kapi-dev/kapi/host/metrics"
+	"github.com/kapi-dev/kapi/registry"
 )
 
 // Config is everything the flags give the server.
@@ -104,6 +105,9 @@ type Server struct {
 	bootstrap *health.Flag
 	plugins   []abi.Plugin
 
+	// registry is the set of served resources; filled when Run starts storage.
+	registry *registry.Registry
+
 	authenticator *authn.Union
 	authorizer    *authz.Union
 	admission     admissionPlugins
@@ -159,22 +163,23 @@ func New(cfg Config) (*Server, error) {
 		bootstrap:       health.NewHook("start-kapi-controllers"),
 		stopLongRunning: make(chan struct{}),
 		newBackend:      startBackend,
+		registry:        registry.New(),
 	}
 	ctx := context.Background()
 	var made []abi.Plugin
-	s.authenticator, made, err = buildAuthenticator(ctx, &cfg)
+	s.authenticator, made, err = buildAuthenticator(ctx, s)
 	s.plugins = append(s.plugins, made...)
 	if err != nil {
 		s.closePlugins()
 		return nil, err
 	}
-	s.authorizer, made, err = buildAuthorizer(ctx, &cfg)
+	s.authorizer, made, err = buildAuthorizer(ctx, s)
 	s.plugins = append(s.plugins, made...)
 	if err != nil {
 		s.closePlugins()
 		return nil, err
 	}
-	s.admission.mutating, s.admission.validating, made, err = buildAdmission(ctx, &cfg)
+	s.admission.mutating, s.admission.validating, made, err = buildAdmission(ctx, s)
 	s.plugins = append(s.plugins, made...)
 	if err != nil {
 		s.closePlugins()

@@ -74,7 +74,9 @@ func startTestServer(t *testing.T, mutate func(*Config), watchStarted chan struc
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.newBackend = stubAPI(watchStarted)
+	if watchStarted != nil {
+		srv.newBackend = stubAPI(watchStarted)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ts := &testServer{srv: srv, certs: certs, cancel: cancel, done: make(chan error, 1)}
 	go func() { ts.done <- srv.Run(ctx) }()
