@@ -144,7 +144,9 @@ func (h *handler) newScope(w http.ResponseWriter, r *http.Request, info *request
 		}
 		sub, ok := subresourceKinds[info.Subresource]
 		if !ok {
-			sub = subresourceKind{verbs: []string{"get", "update", "patch"}}
+			// A subresource kapi has no table entry for is served by its own store, which
+			// answers the verbs it does not support itself.
+			sub = subresourceKind{verbs: []string{"get", "create", "update", "patch"}}
 		}
 		if !contains(sub.verbs, info.Verb) {
 			return nil, apierrors.NewMethodNotSupported(schema.GroupResource{Group: gr.Group, Resource: gr.Resource + "/" + info.Subresource}, info.Verb)
