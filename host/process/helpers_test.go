@@ -176,3 +176,13 @@ func checkNoLeaks(t *testing.T, goroutinesBefore int) {
 	n := runtime.Stack(buf, true)
 	t.Errorf("goroutines: %d before, %d after Close:\n%s", goroutinesBefore, runtime.NumGoroutine(), buf[:n])
 }
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o755)
+}
+
+func removeFile(name string) error { return os.Remove(name) }

@@ -88,7 +88,7 @@ type Plugin struct {
 	mu sync.Mutex
 	// proc is the live process, nil while one is being restarted.
 	proc *proc
-	// ready is closed when a restart puts a live process in proc.
+	// ready is closed when a restart attempt ends, put a live process in proc or failed.
 	ready chan struct{}
 	// startErr is the last restart's failure, while proc is nil.
 	startErr error

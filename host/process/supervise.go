@@ -75,12 +75,12 @@ func (p *Plugin) markDeadLocked(pr *proc, why string) {
 	p.startErr = nil
 	p.logger.Warn("plugin process is down; restarting it", "pid", pr.pid, "reason", why, "backoff", p.backoff)
 	p.loops.Add(1)
-	go p.restart(pr, p.ready)
+	go p.restart(pr)
 }
 
 // restart kills the dead process and starts a new one after the backoff, doubling the backoff
 // for each attempt that fails, until one succeeds or the plugin is closed.
-func (p *Plugin) restart(old *proc, ready chan struct{}) {
+func (p *Plugin) restart(old *proc) {
 	defer p.loops.Done()
 	old.kill()
 	for {
@@ -107,14 +107,17 @@ func (p *Plugin) restart(old *proc, ready chan struct{}) {
 			return
 		}
 		if err != nil {
+			// Wake the calls waiting for this attempt: they fail at once with its error.
 			p.startErr = err
+			close(p.ready)
+			p.ready = make(chan struct{})
 			p.mu.Unlock()
 			p.logger.Error("restarting plugin process failed", "error", err)
 			continue
 		}
 		p.proc, p.startErr = pr, nil
 		p.up.Set(1)
-		close(ready)
+		close(p.ready)
 		p.mu.Unlock()
 		p.logger.Info("plugin process restarted", "pid", pr.pid)
 		return
