@@ -7,6 +7,7 @@
 package authn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -44,8 +45,23 @@ func NewUnion(anonymous bool, authenticators ...Named) *Union {
 	return &Union{authenticators: authenticators, anonymous: anonymous}
 }
 
-// errInvalidToken is kube's answer to a bearer token nobody recognised.
-var errInvalidToken = errors.New("invalid bearer token")
+// ErrInvalidToken is kube's answer to a bearer token nobody recognised.
+var ErrInvalidToken = errors.New("invalid bearer token")
+
+// AuthenticateToken authenticates a bearer token alone, as a TokenReview asks: no client
+// certificate, no anonymous user, and a token nobody recognises is simply not authenticated.
+func (u *Union) AuthenticateToken(ctx context.Context, token string) (*abi.UserInfo, bool, error) {
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, "/", nil)
+	if err != nil {
+		return nil, false, err
+	}
+	r.Header.Set("Authorization", "Bearer "+token)
+	user, ok, err := (&Union{authenticators: u.authenticators}).AuthenticateRequest(r)
+	if errors.Is(err, ErrInvalidToken) {
+		return nil, false, nil
+	}
+	return user, ok, err
+}
 
 // AuthenticateRequest returns the request's user. It answers (nil, false, nil) when nobody
 // recognised the request and anonymous access is off, and an error when credentials were
@@ -75,7 +91,7 @@ func (u *Union) AuthenticateRequest(r *http.Request) (*abi.UserInfo, bool, error
 		return nil, false, errors.Join(errs...)
 	}
 	if review.Spec.Token != "" {
-		return nil, false, errInvalidToken
+		return nil, false, ErrInvalidToken
 	}
 	if u.anonymous {
 		return &abi.UserInfo{Username: Anonymous, Groups: []string{AllUnauthenticated}}, true, nil

@@ -1,10 +1,13 @@
 package authn
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/kapi-dev/kapi/abi"
 )
 
 func TestBearerToken(t *testing.T) {
@@ -49,5 +52,27 @@ func TestReviewForCarriesOnlyVerifiedChains(t *testing.T) {
 	rv.Spec.Headers["X-Remote-User"][0] = "changed"
 	if r.Header.Get("X-Remote-User") != "x" {
 		t.Fatal("review headers alias the request's")
+	}
+}
+
+type oneToken struct{}
+
+func (oneToken) Authenticate(_ context.Context, rv *abi.TokenReview) (abi.TokenReviewStatus, error) {
+	if rv.Spec.Token == "good" && len(rv.Spec.ClientCertificates) == 0 {
+		return abi.TokenReviewStatus{Authenticated: true, User: abi.UserInfo{Username: "alice"}}, nil
+	}
+	return abi.TokenReviewStatus{}, nil
+}
+
+func TestAuthenticateToken(t *testing.T) {
+	u := NewUnion(true, Named{Name: "t", Authenticator: oneToken{}})
+	ctx := context.Background()
+	user, ok, err := u.AuthenticateToken(ctx, "good")
+	if err != nil || !ok || user.Username != "alice" {
+		t.Fatalf("good token: %+v %v %v", user, ok, err)
+	}
+	// Neither the anonymous user nor an "invalid bearer token" error: just not authenticated.
+	if user, ok, err := u.AuthenticateToken(ctx, "bad"); err != nil || ok || user != nil {
+		t.Fatalf("bad token: %+v %v %v", user, ok, err)
 	}
 }

@@ -73,7 +73,7 @@ func startBackend(ctx context.Context, s *Server) (*backend, error) {
 		}
 		reg.Add(generic.NewEntry(res, store, deps))
 	}
-	for _, e := range reviewEntries(s.authorizer) {
+	for _, e := range reviewEntries(s.authenticator, s.authorizer) {
 		reg.Add(e)
 	}
 

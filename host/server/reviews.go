@@ -23,9 +23,17 @@ import (
 // SelfSubjectAccessReview (kubectl auth can-i) and SubjectAccessReview. Nothing is stored; a create
 // answers with the review's status filled in.
 
-// reviewEntries returns the registry entries of the review resources, answering with authz.
-func reviewEntries(authz abi.Authorizer) []*registry.Entry {
+// tokenAuthenticator authenticates a bearer token alone (host/authn's Union).
+type tokenAuthenticator interface {
+	AuthenticateToken(ctx context.Context, token string) (*abi.UserInfo, bool, error)
+}
+
+// reviewEntries returns the registry entries of the review resources, answering with authn and
+// authz.
+func reviewEntries(authn tokenAuthenticator, authz abi.Authorizer) []*registry.Entry {
 	return []*registry.Entry{
+		reviewEntry("authentication.k8s.io", "TokenReview", "tokenreviews", "tokenreview",
+			func() runtime.Object { return &authenticationv1.TokenReview{} }, tokenReview(authn)),
 		reviewEntry("authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview",
 			func() runtime.Object { return &authenticationv1.SelfSubjectReview{} }, selfSubjectReview),
 		reviewEntry("authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews", "selfsubjectaccessreview",
@@ -80,6 +88,36 @@ func (s *reviewStore) Delete(context.Context, string, string, registry.Admission
 
 func (s *reviewStore) DeleteCollection(context.Context, string, registry.Admission, *metav1.DeleteOptions, *metav1.ListOptions) (runtime.Object, error) {
 	return nil, apierrors.NewMethodNotSupported(s.gr, "deletecollection")
+}
+
+// tokenReview answers whom a bearer token authenticates, as kube's TokenReview REST storage.
+func tokenReview(authn tokenAuthenticator) reviewFunc {
+	return func(ctx context.Context, obj runtime.Object) (runtime.Object, error) {
+		review, ok := obj.(*authenticationv1.TokenReview)
+		if !ok {
+			return nil, apierrors.NewBadRequest(fmt.Sprintf("not a TokenReview: %T", obj))
+		}
+		if review.Spec.Token == "" {
+			return nil, apierrors.NewBadRequest("token is required for TokenReview in authentication")
+		}
+		user, ok, err := authn.AuthenticateToken(ctx, review.Spec.Token)
+		review.Status = authenticationv1.TokenReviewStatus{Authenticated: ok}
+		if err != nil {
+			review.Status.Error = err.Error()
+		}
+		if ok && user != nil {
+			review.Status.User = authenticationv1.UserInfo{Username: user.Username, UID: user.UID, Groups: user.Groups}
+			for k, v := range user.Extra {
+				if review.Status.User.Extra == nil {
+					review.Status.User.Extra = map[string]authenticationv1.ExtraValue{}
+				}
+				review.Status.User.Extra[k] = v
+			}
+		}
+		// The token is a secret: it is not echoed back.
+		review.Spec.Token = ""
+		return review, nil
+	}
 }
 
 // selfSubjectReview answers who the requester is.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kapi-dev/kapi/abi"
 	"github.com/kapi-dev/kapi/host/admission"
+	"github.com/kapi-dev/kapi/host/authn"
 	"github.com/kapi-dev/kapi/host/authz"
 	"github.com/kapi-dev/kapi/host/filters"
 	"github.com/kapi-dev/kapi/host/request"
@@ -25,7 +27,13 @@ func TestReviewResources(t *testing.T) {
 	deny := newDeny()
 	union := authz.NewUnion(authz.Named{Name: "AlwaysDeny", Authorizer: deny.(abi.Authorizer)})
 	reg := registry.New()
-	for _, e := range reviewEntries(union) {
+	tokens, _ := plugins.Lookup("tokenfile")
+	tf := tokens()
+	if err := tf.Provision(context.Background(), []byte(`{"tokens":"sekret,bob,7,\"ops\"\n"}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	authnUnion := authn.NewUnion(true, authn.Named{Name: "tokenfile", Authenticator: tf.(abi.Authenticator)})
+	for _, e := range reviewEntries(authnUnion, union) {
 		reg.Add(e)
 	}
 	h := filters.WithRequestInfo(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -50,6 +58,22 @@ func TestReviewResources(t *testing.T) {
 	var ssr authenticationv1.SelfSubjectReview
 	if rec.Code != 201 || json.Unmarshal(rec.Body.Bytes(), &ssr) != nil || ssr.Status.UserInfo.Username != "alice" || len(ssr.Status.UserInfo.Groups) != 2 {
 		t.Fatalf("whoami: %d %s", rec.Code, rec.Body.String())
+	}
+
+	for _, tc := range []struct {
+		token string
+		code  int
+		user  string
+	}{{"sekret", 201, "bob"}, {"wrong", 201, ""}, {"", 400, ""}} {
+		rec := post("/apis/authentication.k8s.io/v1/tokenreviews", `{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"`+tc.token+`"}}`, true)
+		var tr authenticationv1.TokenReview
+		if rec.Code != tc.code {
+			t.Fatalf("token %q: %d %s", tc.token, rec.Code, rec.Body.String())
+		}
+		if tc.code == 201 && (json.Unmarshal(rec.Body.Bytes(), &tr) != nil || tr.Status.Authenticated != (tc.user != "") ||
+			tr.Status.User.Username != tc.user || tr.Status.Error != "" || tr.Spec.Token != "") {
+			t.Fatalf("token %q: %s", tc.token, rec.Body.String())
+		}
 	}
 
 	cases := []struct {
