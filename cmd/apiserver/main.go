@@ -20,6 +20,12 @@ var subcommands = map[string]func(ctx context.Context, args []string, stdout, st
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// The first signal starts a graceful shutdown; a second one ends the process at once, as
+	// kube-apiserver's.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	os.Exit(dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
