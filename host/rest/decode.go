@@ -64,12 +64,10 @@ func decodeObject(body []byte, mediaType string, gvk schema.GroupVersionKind, ne
 		return nil, unrecognized(gvk, fmt.Errorf("couldn't get version/kind; json parse error: %w", err), body)
 	}
 	if tm.Kind != "" && tm.Kind != gvk.Kind {
-		return nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: no kind %q is registered for the resource",
-			tm.Kind, versionOf(tm.APIVersion, gvk), gvk.Kind, tm.Kind))
+		return nil, kindMismatch(tm.Kind, versionOf(tm.APIVersion, gvk), gvk)
 	}
 	if tm.APIVersion != "" && tm.APIVersion != gvk.GroupVersion().String() {
-		return nil, apierrors.NewBadRequest(fmt.Sprintf("the API version in the data (%s) does not match the expected API version (%s)",
-			tm.APIVersion, gvk.GroupVersion().String()))
+		return nil, apiVersionMismatch(tm.APIVersion, gvk)
 	}
 	obj := newObj()
 	var strictErrs []error
@@ -100,6 +98,18 @@ func decodeObject(body []byte, mediaType string, gvk schema.GroupVersionKind, ne
 	return &decoded{obj: obj, strictErrs: strictErrs}, nil
 }
 
+// kindMismatch is kube's answer to a body of another kind than the URL's resource.
+func kindMismatch(kind, version string, gvk schema.GroupVersionKind) error {
+	return apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: no kind %q is registered for the resource",
+		kind, version, gvk.Kind, kind))
+}
+
+// apiVersionMismatch is kube's answer to a body of the right kind in another group version.
+func apiVersionMismatch(apiVersion string, gvk schema.GroupVersionKind) error {
+	return apierrors.NewBadRequest(fmt.Sprintf("the API version in the data (%s) does not match the expected API version (%s)",
+		apiVersion, gvk.GroupVersion().String()))
+}
+
 func versionOf(apiVersion string, gvk schema.GroupVersionKind) string {
 	if apiVersion == "" {
 		return gvk.Version
@@ -113,6 +123,9 @@ func versionOf(apiVersion string, gvk schema.GroupVersionKind) string {
 
 // unrecognized is kube's answer to a body it cannot read a kind from.
 func unrecognized(gvk schema.GroupVersionKind, err error, body []byte) error {
+	if body == nil {
+		return apierrors.NewBadRequest(fmt.Sprintf("the object provided is unrecognized (must be of type %s): %v", gvk.Kind, err))
+	}
 	return apierrors.NewBadRequest(fmt.Sprintf("the object provided is unrecognized (must be of type %s): %v (%s)", gvk.Kind, err, summarize(body, 30)))
 }
 
@@ -137,6 +150,9 @@ func strictDecodingError(gvk schema.GroupVersionKind, errs []error) error {
 // decodeDeleteOptions reads a DeleteOptions body. Its kind, if given, must be DeleteOptions; kube
 // registers it in every group version, so any apiVersion is accepted.
 func decodeDeleteOptions(body []byte, mediaType string, opts *metav1.DeleteOptions) error {
+	if mediaType == mediaProtobuf {
+		return decodeProtobufDeleteOptions(body, opts)
+	}
 	data := body
 	if mediaType == mediaYAML {
 		j, err := yaml.YAMLToJSON(body)

@@ -26,8 +26,8 @@ const (
 	asPartialList = "PartialObjectMetadataList"
 )
 
-// acceptedMediaTypes is what 406 and 415 answers list, as kube's do. Protobuf is not among them:
-// kapi does not serve it.
+// acceptedMediaTypes is what 406 answers list, as kube's do. Protobuf is not among them: kapi
+// reads protobuf bodies but answers in JSON or YAML.
 var acceptedMediaTypes = []string{mediaJSON, mediaYAML}
 
 // output is the negotiated form of a response.
@@ -169,18 +169,20 @@ func unsupportedMediaType(accepted []string) error {
 	}}
 }
 
-// bodyMediaType returns the media type of a request body (JSON when unset), or 415.
-func bodyMediaType(contentType string) (string, error) {
+// bodyMediaType returns the media type of a request body (JSON when unset) if it is one of
+// accepted, else 415.
+func bodyMediaType(contentType string, accepted []string) (string, error) {
 	if strings.TrimSpace(contentType) == "" {
 		return mediaJSON, nil
 	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
-		return "", unsupportedMediaType(acceptedMediaTypes)
+		return "", unsupportedMediaType(accepted)
 	}
-	switch mt {
-	case mediaJSON, mediaYAML:
-		return mt, nil
+	for _, a := range accepted {
+		if mt == a {
+			return mt, nil
+		}
 	}
-	return "", unsupportedMediaType(acceptedMediaTypes)
+	return "", unsupportedMediaType(accepted)
 }

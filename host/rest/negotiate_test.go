@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 func TestNegotiateOutput(t *testing.T) {
@@ -69,15 +71,22 @@ func TestBodyMediaType(t *testing.T) {
 		{"application/json", mediaJSON, 0},
 		{"application/json; charset=utf-8", mediaJSON, 0},
 		{"application/yaml", mediaYAML, 0},
-		{"application/vnd.kubernetes.protobuf", "", http.StatusUnsupportedMediaType},
+		{"application/vnd.kubernetes.protobuf", mediaProtobuf, 0},
 		{"text/plain", "", http.StatusUnsupportedMediaType},
 		{"not a media type", "", http.StatusUnsupportedMediaType},
 	}
 	for _, tc := range cases {
-		got, err := bodyMediaType(tc.contentType)
+		got, err := bodyMediaType(tc.contentType, bodyMediaTypes(newConfigMap))
 		if got != tc.want || codeOf(err) != tc.err {
 			t.Errorf("%q: %q, %v; want %q, HTTP %d", tc.contentType, got, err, tc.want, tc.err)
 		}
+	}
+}
+
+func TestCustomResourcesTakeNoProtobuf(t *testing.T) {
+	_, err := bodyMediaType(mediaProtobuf, bodyMediaTypes(func() runtime.Object { return &unstructured.Unstructured{} }))
+	if codeOf(err) != http.StatusUnsupportedMediaType {
+		t.Errorf("protobuf body for a custom resource: %v, want 415", err)
 	}
 }
 

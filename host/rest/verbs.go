@@ -52,7 +52,7 @@ func (s *scope) list() {
 // decodeBodyObject reads the request body into an object of the path's kind, applying the
 // fieldValidation directive to unknown and duplicate fields.
 func (s *scope) decodeBodyObject(validation string) (runtime.Object, error) {
-	mediaType, err := bodyMediaType(s.r.Header.Get("Content-Type"))
+	mediaType, err := bodyMediaType(s.r.Header.Get("Content-Type"), bodyMediaTypes(s.newObj))
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,12 @@ func (s *scope) decodeBodyObject(validation string) (runtime.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := decodeObject(body, mediaType, s.kind, s.newObj)
+	var d *decoded
+	if mediaType == mediaProtobuf {
+		d, err = decodeProtobuf(body, s.kind, s.newObj)
+	} else {
+		d, err = decodeObject(body, mediaType, s.kind, s.newObj)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +225,7 @@ func (s *scope) deleteOptions() (*metav1.DeleteOptions, error) {
 		return nil, err
 	}
 	if len(body) > 0 {
-		mediaType, err := bodyMediaType(s.r.Header.Get("Content-Type"))
+		mediaType, err := bodyMediaType(s.r.Header.Get("Content-Type"), []string{mediaJSON, mediaYAML, mediaProtobuf})
 		if err != nil {
 			return nil, err
 		}
