@@ -37,6 +37,8 @@ func newNamespaceDefaults(reg *registry.Registry, opts Options) *namespaceDefaul
 
 func (c *namespaceDefaults) queue() *queue { return c.q }
 
+func (c *namespaceDefaults) workers() int { return 2 }
+
 func (c *namespaceDefaults) observe(ev event) {
 	switch ev.entry.Resource.GroupVersionResource() {
 	case namespacesGVR:

@@ -16,10 +16,12 @@
 // One set of watches feeds all controllers: an informer per registry entry lists, then watches
 // from the list's resourceVersion, and relists after an error; entries added to the registry at
 // runtime (custom resources) get informers as they appear. Each controller has one work queue
-// keyed by object, and one worker, so a controller never races itself; a periodic resync
-// re-queues the work that events alone could miss (an owner whose dependents were not all known
-// yet, a namespace whose content is held by finalizers).
+// keyed by object, worked by a few workers that never take the same key at once (as
+// client-go's workqueue), and a periodic resync re-queues the work that events alone could
+// miss (an owner whose dependents were not all known yet, a namespace whose content is held by
+// finalizers).
 //
-// Why one worker per controller: the work is small and mostly waits on etcd; a single worker
-// keeps the ordering obvious and the load on a shared two-core machine low.
+// Why several workers: the work waits on etcd, and one namespace with thousands of objects must
+// not hold up the deletion of every other namespace behind it (kube runs 10 namespace workers
+// and 20 garbage collector workers; kapi runs fewer, on a machine it shares).
 package controllers

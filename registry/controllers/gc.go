@@ -61,6 +61,8 @@ func newGarbageCollector(reg *registry.Registry, opts Options) *garbageCollector
 
 func (gc *garbageCollector) queue() *queue { return gc.q }
 
+func (gc *garbageCollector) workers() int { return 4 }
+
 func (gc *garbageCollector) observe(ev event) {
 	uid := ev.meta.GetUID()
 	if uid == "" {

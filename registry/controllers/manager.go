@@ -79,8 +79,11 @@ type controller interface {
 	resync()
 	// queue is the controller's work queue.
 	queue() *queue
-	// work does one queued item; an error requeues it after the retry delay.
+	// work does one queued item; an error requeues it after the retry delay. Different keys
+	// are worked on at once, the same key never.
 	work(ctx context.Context, key string) error
+	// workers is how many items the controller works on at once.
+	workers() int
 }
 
 // Start runs the namespace lifecycle, garbage collection and namespace defaults controllers
@@ -110,7 +113,15 @@ func Start(ctx context.Context, reg *registry.Registry, opts Options) (stop func
 				return
 			}
 			c.resync()
-			runWorker(ctx, c, opts)
+			var workers sync.WaitGroup
+			for i := 0; i < c.workers(); i++ {
+				workers.Add(1)
+				go func() {
+					defer workers.Done()
+					runWorker(ctx, c, opts)
+				}()
+			}
+			workers.Wait()
 		}()
 	}
 	wg.Add(1)
@@ -149,7 +160,9 @@ func runWorker(ctx context.Context, c controller, opts Options) {
 		if !ok {
 			return
 		}
-		if err := c.work(ctx, key); err != nil {
+		err := c.work(ctx, key)
+		q.done(key)
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}

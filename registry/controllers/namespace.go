@@ -3,6 +3,8 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -32,6 +34,8 @@ func newNamespaceController(reg *registry.Registry, opts Options) *namespaceCont
 }
 
 func (c *namespaceController) queue() *queue { return c.q }
+
+func (c *namespaceController) workers() int { return 4 }
 
 func (c *namespaceController) observe(ev event) {
 	if ev.entry.Resource.GroupVersionResource() == namespacesGVR {
@@ -101,11 +105,22 @@ func (c *namespaceController) work(ctx context.Context, name string) error {
 	return c.finalize(ctx, nsEntry, name)
 }
 
+// contentDeleters is how many deletes of one namespace's content run at once: etcd commits
+// concurrent writes together, so a namespace of thousands of objects goes many times faster.
+const contentDeleters = 8
+
 // deleteContent deletes every namespaced object in ns with background propagation (as kube's
 // namespace deleter does) and counts the objects that remain.
 func (c *namespaceController) deleteContent(ctx context.Context, ns string) (int, error) {
 	background := metav1.DeletePropagationBackground
-	remaining := 0
+	type item struct {
+		entry *registry.Entry
+		name  string
+	}
+	var (
+		toDelete  []item
+		remaining atomic.Int64
+	)
 	for _, e := range c.reg.Entries() {
 		if !e.Resource.Namespaced || !hasVerb(e.Resource, "list") || !hasVerb(e.Resource, "delete") {
 			continue
@@ -118,26 +133,49 @@ func (c *namespaceController) deleteContent(ctx context.Context, ns string) (int
 		if err != nil {
 			return 0, err
 		}
-		for _, item := range items {
-			m, err := meta.Accessor(item)
+		for _, obj := range items {
+			m, err := meta.Accessor(obj)
 			if err != nil {
 				continue
 			}
-			remaining++
-			if m.GetDeletionTimestamp() != nil {
-				continue
-			}
-			_, deleted, err := e.Store.Delete(ctx, ns, m.GetName(), registry.Admission{}, &metav1.DeleteOptions{PropagationPolicy: &background})
-			if apierrors.IsNotFound(err) || (err == nil && deleted) {
-				remaining--
-				continue
-			}
-			if err != nil {
-				return 0, fmt.Errorf("deleting %s %s/%s: %w", e.Resource.Plural, ns, m.GetName(), err)
+			remaining.Add(1)
+			if m.GetDeletionTimestamp() == nil {
+				toDelete = append(toDelete, item{e, m.GetName()})
 			}
 		}
 	}
-	return remaining, nil
+	work := make(chan item)
+	errs := make(chan error, contentDeleters)
+	var wg sync.WaitGroup
+	for i := 0; i < min(contentDeleters, len(toDelete)); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range work {
+				_, deleted, err := it.entry.Store.Delete(ctx, ns, it.name, registry.Admission{}, &metav1.DeleteOptions{PropagationPolicy: &background})
+				switch {
+				case apierrors.IsNotFound(err) || (err == nil && deleted):
+					remaining.Add(-1)
+				case err != nil:
+					select {
+					case errs <- fmt.Errorf("deleting %s %s/%s: %w", it.entry.Resource.Plural, ns, it.name, err):
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for _, it := range toDelete {
+		work <- it
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return 0, err
+	default:
+	}
+	return int(remaining.Load()), nil
 }
 
 // finalize removes the "kubernetes" spec finalizer through namespaces/finalize.

@@ -6,26 +6,40 @@ import (
 	"time"
 )
 
-// queue is a deduplicating work queue: a key added while it is pending is queued once. Keys
-// are handed out in the order they were first added.
+// queue is a deduplicating work queue, as client-go's workqueue: a key added while it is
+// pending is queued once, and a key is never handed to two workers at once (added while being
+// worked on, it is queued again when done). Keys are handed out in the order they were added.
 type queue struct {
-	mu      sync.Mutex
-	pending map[string]bool
-	order   []string
-	ready   chan struct{}
-	closed  bool
-	timers  map[*time.Timer]struct{}
+	mu         sync.Mutex
+	pending    map[string]bool
+	processing map[string]bool
+	dirty      map[string]bool // added while processing
+	order      []string
+	ready      chan struct{}
+	closed     bool
+	timers     map[*time.Timer]struct{}
 }
 
 func newQueue() *queue {
-	return &queue{pending: map[string]bool{}, ready: make(chan struct{}, 1), timers: map[*time.Timer]struct{}{}}
+	return &queue{
+		pending: map[string]bool{}, processing: map[string]bool{}, dirty: map[string]bool{},
+		ready: make(chan struct{}, 1), timers: map[*time.Timer]struct{}{},
+	}
 }
 
 // add queues key unless it is already pending.
 func (q *queue) add(key string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.addLocked(key)
+}
+
+func (q *queue) addLocked(key string) {
 	if q.closed || q.pending[key] {
+		return
+	}
+	if q.processing[key] {
+		q.dirty[key] = true
 		return
 	}
 	q.pending[key] = true
@@ -61,6 +75,7 @@ func (q *queue) get(ctx context.Context) (string, bool) {
 			key := q.order[0]
 			q.order = q.order[1:]
 			delete(q.pending, key)
+			q.processing[key] = true
 			if len(q.order) > 0 {
 				select {
 				case q.ready <- struct{}{}:
@@ -76,6 +91,17 @@ func (q *queue) get(ctx context.Context) (string, bool) {
 			return "", false
 		case <-q.ready:
 		}
+	}
+}
+
+// done ends the work on key that get handed out; a key added meanwhile is queued again.
+func (q *queue) done(key string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	delete(q.processing, key)
+	if q.dirty[key] {
+		delete(q.dirty, key)
+		q.addLocked(key)
 	}
 }
 
