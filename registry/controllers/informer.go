@@ -176,7 +176,9 @@ func (in *informers) run(ctx context.Context, e *registry.Entry, initial bool) {
 func objectKey(m metav1.Object) string { return m.GetNamespace() + "/" + m.GetName() }
 
 func (in *informers) list(ctx context.Context, e *registry.Entry, known map[string]metav1.Object) (string, error) {
-	list, err := e.Store.List(ctx, "", &metav1.ListOptions{})
+	// resourceVersion "0": any recent state will do (the watch that follows catches up), and
+	// the watch cache answers it from memory rather than etcd, as client-go's informers ask.
+	list, err := e.Store.List(ctx, "", &metav1.ListOptions{ResourceVersion: "0"})
 	if err != nil {
 		return "", err
 	}
