@@ -162,6 +162,26 @@ func TestMisbehavingPluginFailsOnlyItsOwnCall(t *testing.T) {
 		})
 	}
 
+	t.Run("garbage on stdout after the handshake", func(t *testing.T) {
+		m := manifest(t, "noisy", abi.KindAuthorizer)
+		p, err := process.Load(context.Background(), m, testPlugin, nil, process.Options{HealthInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		noisy := guarded(t, m, p)
+		pidBefore := pidOf(t, noisy)
+		// Writes to os.Stdout, os.Stderr and the raw file descriptor 1, then answers.
+		for range 3 {
+			if st, err := noisy.Authorize(context.Background(), review("garbage")); err != nil || !st.Allowed {
+				t.Fatalf("call that writes garbage: %+v, %v", st, err)
+			}
+		}
+		if pidAfter := pidOf(t, noisy); pidAfter != pidBefore {
+			t.Errorf("the process was restarted (pid %d -> %d)", pidBefore, pidAfter)
+		}
+	})
+
 	t.Run("failure policy Ignore gives no opinion", func(t *testing.T) {
 		m := manifest(t, "ignored", abi.KindAuthorizer, func(m *pluginapi.Manifest) { m.FailurePolicy = pluginapi.Ignore })
 		p, err := process.Load(context.Background(), m, testPlugin, nil, process.Options{HealthInterval: time.Hour})
