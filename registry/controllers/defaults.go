@@ -76,7 +76,7 @@ func (c *namespaceDefaults) work(ctx context.Context, namespace string) error {
 	if nsEntry == nil {
 		return nil
 	}
-	obj, err := nsEntry.Store.Get(ctx, "", namespace, &metav1.GetOptions{})
+	obj, err := nsEntry.Store.Get(ctx, "", namespace, cachedRead)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -97,7 +97,7 @@ func (c *namespaceDefaults) ensureServiceAccount(ctx context.Context, namespace 
 	if e == nil {
 		return nil
 	}
-	_, err := e.Store.Get(ctx, namespace, defaultServiceAccount, &metav1.GetOptions{})
+	_, err := e.Store.Get(ctx, namespace, defaultServiceAccount, cachedRead)
 	if !apierrors.IsNotFound(err) {
 		return err
 	}
@@ -111,7 +111,7 @@ func (c *namespaceDefaults) ensureRootCA(ctx context.Context, namespace string) 
 	if e == nil || len(c.opts.RootCAPEM) == 0 {
 		return nil
 	}
-	obj, err := e.Store.Get(ctx, namespace, rootCAConfigMap, &metav1.GetOptions{})
+	obj, err := e.Store.Get(ctx, namespace, rootCAConfigMap, cachedRead)
 	if apierrors.IsNotFound(err) {
 		cm := &corev1.ConfigMap{
 			ObjectMeta: metav1.ObjectMeta{
@@ -140,6 +140,11 @@ func (c *namespaceDefaults) ensureRootCA(ctx context.Context, namespace string) 
 	}, registry.Admission{}, false, &metav1.UpdateOptions{})
 	return ignoreGone(err)
 }
+
+// cachedRead reads from the watch cache: the controller re-checks every resync, a stale
+// answer only costs a create that is refused as AlreadyExists or Forbidden, and reading etcd
+// for every namespace on every resync would not be free.
+var cachedRead = &metav1.GetOptions{ResourceVersion: "0"}
 
 // ignoreGone drops the errors that mean the work no longer matters: the object appeared
 // meanwhile, or its namespace went away or began terminating.
