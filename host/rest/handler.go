@@ -40,6 +40,8 @@ type handler struct {
 	reg  *registry.Registry
 	adm  *admission.Chain
 	opts Options
+	// fieldManagers serve server-side apply.
+	fieldManagers *fieldManagers
 }
 
 // NewHandler returns the handler for every resource request. It reads the request's
@@ -52,7 +54,7 @@ func NewHandler(reg *registry.Registry, adm *admission.Chain, opts Options) http
 	if opts.MinRequestTimeout <= 0 {
 		opts.MinRequestTimeout = DefaultMinRequestTimeout
 	}
-	return &handler{reg: reg, adm: adm, opts: opts}
+	return &handler{reg: reg, adm: adm, opts: opts, fieldManagers: newFieldManagers(reg)}
 }
 
 // scope is one request being served: what it addresses and how to answer.

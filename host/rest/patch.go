@@ -10,6 +10,7 @@ import (
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -27,12 +28,11 @@ const maxJSONPatchOperations = 10000
 
 // patchTypesFor lists the patch types a resource accepts, as kube's 415 answer names them:
 // strategic merge patch needs a Go type to read merge keys from, so custom resources lack it.
-// Server-side apply is not served yet.
 func patchTypesFor(obj runtime.Object) []string {
 	if _, ok := obj.(*unstructured.Unstructured); ok {
-		return []string{string(types.JSONPatchType), string(types.MergePatchType)}
+		return []string{string(types.JSONPatchType), string(types.MergePatchType), string(types.ApplyPatchType)}
 	}
-	return []string{string(types.JSONPatchType), string(types.MergePatchType), string(types.StrategicMergePatchType)}
+	return []string{string(types.JSONPatchType), string(types.MergePatchType), string(types.StrategicMergePatchType), string(types.ApplyPatchType)}
 }
 
 // patchType reads the Content-Type of a patch, 415 when the resource does not accept it.
@@ -78,6 +78,13 @@ func (s *scope) patch() {
 		if current == nil {
 			return nil, apierrors.NewNotFound(s.res.GroupVersionResource().GroupResource(), s.info.Name)
 		}
+		if p.typ == types.ApplyPatchType {
+			next, err := s.applyConfiguration(current, p.applyObj, opts)
+			if err != nil {
+				return nil, err
+			}
+			return s.mutate(ctx, admission.Update, next, current, dry, updateOpts)
+		}
 		currentJSON, err := encodeJSON(current, s.kind)
 		if err != nil {
 			return nil, apierrors.NewInternalError(err)
@@ -98,11 +105,64 @@ func (s *scope) patch() {
 	}
 	out, _, err := s.store.Update(s.r.Context(), s.ns, s.info.Name, s.info.Subresource, apply,
 		s.validating(admission.Update, dry, updateOpts), false, updateOpts)
+	if err != nil && p.typ == types.ApplyPatchType && s.info.Subresource == "" && apierrors.IsNotFound(err) {
+		// Apply creates what does not exist, whatever the resource's PUT does.
+		s.applyCreate(p.applyObj, opts)
+		return
+	}
 	if err != nil {
 		s.fail(err)
 		return
 	}
 	s.writeObject(http.StatusOK, out)
+}
+
+// applyCreate creates an object from an apply configuration, as kube's applyPatcher does for an
+// object that does not exist.
+func (s *scope) applyCreate(patch *unstructured.Unstructured, opts *metav1.PatchOptions) {
+	ctx := s.r.Context()
+	live := s.newObj()
+	live.GetObjectKind().SetGroupVersionKind(s.kind)
+	obj, err := s.applyConfiguration(live, patch, opts)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	createOpts := &metav1.CreateOptions{DryRun: opts.DryRun, FieldManager: opts.FieldManager, FieldValidation: opts.FieldValidation}
+	dry := dryRun(opts.DryRun)
+	if obj, err = s.mutate(ctx, admission.Create, obj, nil, dry, createOpts); err != nil {
+		s.fail(err)
+		return
+	}
+	out, err := s.store.Create(ctx, s.ns, obj, s.validating(admission.Create, dry, createOpts), createOpts)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	s.writeObject(http.StatusCreated, out)
+}
+
+// applyConfiguration merges an apply configuration into live after checking that it names the
+// URL's kind, object and namespace.
+func (s *scope) applyConfiguration(live runtime.Object, patch *unstructured.Unstructured, opts *metav1.PatchOptions) (runtime.Object, error) {
+	if k := patch.GetKind(); k != s.kind.Kind {
+		return nil, kindMismatch(k, versionOf(patch.GetAPIVersion(), s.kind), s.kind)
+	}
+	if v := patch.GetAPIVersion(); v != s.kind.GroupVersion().String() {
+		return nil, apiVersionMismatch(v, s.kind)
+	}
+	force := opts.Force != nil && *opts.Force
+	next, err := s.applyTo(live, patch, opts.FieldManager, force)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkName(next); err != nil {
+		return nil, err
+	}
+	if err := s.ensureNamespace(next); err != nil {
+		return nil, err
+	}
+	return next, nil
 }
 
 // decodePatched decodes a patched object, as kube: a patch that leaves something that is not an
@@ -138,6 +198,7 @@ type parsedPatch struct {
 	raw       []byte
 	jsonPatch jsonpatch.Patch
 	smp       map[string]interface{}
+	applyObj  *unstructured.Unstructured
 }
 
 // parsePatch checks a patch's form: malformed is 400 BadRequest, too many operations 413.
@@ -162,6 +223,12 @@ func parsePatch(pt types.PatchType, data []byte) (*parsedPatch, error) {
 		if err := json.Unmarshal(data, &p.smp); err != nil {
 			return nil, apierrors.NewBadRequest(err.Error())
 		}
+	case types.ApplyPatchType:
+		obj, err := parseApplyPatch(data)
+		if err != nil {
+			return nil, err
+		}
+		p.applyObj = obj
 	default:
 		return nil, unsupportedMediaType([]string{string(pt)})
 	}
