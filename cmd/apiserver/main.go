@@ -20,12 +20,9 @@ var subcommands = map[string]func(ctx context.Context, args []string, stdout, st
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	// The first signal starts a graceful shutdown; a second one ends the process at once, as
-	// kube-apiserver's.
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
+	// Every SIGTERM/SIGINT asks for the same graceful shutdown; a repeated signal (e2e's Stop
+	// may send two) does not cut it short. kube-apiserver exits at once on the second signal;
+	// kapi waits for the shutdown's own bound instead.
 	os.Exit(dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
