@@ -160,6 +160,23 @@ func TestNamespaceDeletionRemovesContentThenNamespace(t *testing.T) {
 	if phase := ns.(*corev1.Namespace).Status.Phase; phase != corev1.NamespaceTerminating {
 		t.Errorf("phase %q, want Terminating", phase)
 	}
+	eventually(t, "the namespace to report what holds it", func() (bool, error) {
+		obj, err := nss.Get(context.Background(), "", "doomed", nil)
+		if err != nil {
+			return false, err
+		}
+		var content, finalizers string
+		for _, c := range obj.(*corev1.Namespace).Status.Conditions {
+			switch c.Type {
+			case corev1.NamespaceContentRemaining:
+				content = c.Message
+			case corev1.NamespaceFinalizersRemaining:
+				finalizers = c.Message
+			}
+		}
+		return content == "Some resources are remaining: configmaps. has 1 resource instances" &&
+			finalizers == "Some content in the namespace has finalizers remaining: test/hold in 1 resource instances", nil
+	})
 	_, _, err = cms.Update(context.Background(), "doomed", "held", "", func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
 		cm := cur.(*corev1.ConfigMap).DeepCopy()
 		cm.Finalizers = nil

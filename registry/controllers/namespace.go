@@ -97,8 +97,15 @@ func (c *namespaceController) work(ctx context.Context, name string) error {
 		return err
 	}
 	if remaining > 0 {
-		// Finalizers hold some objects; their deletion requeues the namespace, and so does
-		// this timer in case an event is missed.
+		// Finalizers hold some objects; say so on the namespace, as kube does. Their deletion
+		// requeues the namespace, and so does this timer in case an event is missed.
+		left, err := c.countRemaining(ctx, name)
+		if err != nil {
+			return err
+		}
+		if err := c.reportConditions(ctx, nsEntry, name, left); err != nil {
+			return err
+		}
 		c.q.addAfter(name, c.opts.RetryDelay*5)
 		return nil
 	}
