@@ -111,6 +111,11 @@ var allowsCreateOnUpdate = map[schema.GroupResource]bool{
 	{Resource: "services"}:                             true,
 	{Group: "events.k8s.io", Resource: "events"}:       true,
 	{Group: "coordination.k8s.io", Resource: "leases"}: true,
+	// kube's RBAC strategies allow it, for reconciling default roles.
+	{Group: "rbac.authorization.k8s.io", Resource: "roles"}:               true,
+	{Group: "rbac.authorization.k8s.io", Resource: "rolebindings"}:        true,
+	{Group: "rbac.authorization.k8s.io", Resource: "clusterroles"}:        true,
+	{Group: "rbac.authorization.k8s.io", Resource: "clusterrolebindings"}: true,
 }
 
 // Resource is the descriptor the store serves.
