@@ -258,6 +258,38 @@ func TestGarbageCollection(t *testing.T) {
 		eventually(t, "the owner to go", gone(cms, "gc", "fg-owner"))
 	})
 
+	t.Run("foreground cascades through generations", func(t *testing.T) {
+		owner := create(t, cms, "gc", configMap("gen-0"))
+		child := create(t, cms, "gc", configMap("gen-1", ownerRef(owner, true)))
+		grandchild := configMap("gen-2", ownerRef(child, true))
+		grandchild.Finalizers = []string{"test/hold"}
+		create(t, cms, "gc", grandchild)
+		del("gen-0", metav1.DeletePropagationForeground)
+		eventually(t, "the grandchild to be marked for deletion", func() (bool, error) {
+			d, err := get("gen-2")
+			return err == nil && d.DeletionTimestamp != nil, err
+		})
+		// While the grandchild is held, its parent waits in the foreground, and so does the owner.
+		c, err := get("gen-1")
+		if err != nil || c.DeletionTimestamp == nil || !hasString(c.Finalizers, metav1.FinalizerDeleteDependents) {
+			t.Fatalf("child while the grandchild is held: %+v err %v", c, err)
+		}
+		if _, err := get("gen-0"); err != nil {
+			t.Fatalf("owner went before its descendants: %v", err)
+		}
+		_, _, err = cms.Update(context.Background(), "gc", "gen-2", "", func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
+			cm := cur.(*corev1.ConfigMap).DeepCopy()
+			cm.Finalizers = nil
+			return cm, nil
+		}, registry.Admission{}, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"gen-2", "gen-1", "gen-0"} {
+			eventually(t, name+" to go", gone(cms, "gc", name))
+		}
+	})
+
 	t.Run("a dependent with a remaining owner stays", func(t *testing.T) {
 		a := create(t, cms, "gc", configMap("two-a"))
 		b := create(t, cms, "gc", configMap("two-b"))
