@@ -3,7 +3,11 @@ package rest
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -137,4 +141,46 @@ func (s *scope) applyTo(live runtime.Object, patch *unstructured.Unstructured, m
 	}
 	// The field manager may change what it is given; live may be shared with the watch cache.
 	return fm.Apply(live.DeepCopyObject(), patch.DeepCopy(), manager, force)
+}
+
+// fieldManagerMaxLength is kube's limit on a field manager's name.
+const fieldManagerMaxLength = 128
+
+// managerName is the request's field manager: the fieldManager option, else the client's user
+// agent up to its first "/", as kube's managerOrUserAgent.
+func managerName(manager, userAgent string) string {
+	if manager != "" {
+		return manager
+	}
+	prefix, _, _ := strings.Cut(userAgent, "/")
+	var b strings.Builder
+	for _, r := range prefix {
+		if !unicode.IsPrint(r) {
+			continue
+		}
+		if b.Len()+utf8.RuneLen(r) > fieldManagerMaxLength {
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// trackUpdate records in next's managedFields the fields this write changes from live (an empty
+// object for a create), as kube does for every write that is not an apply, so that a later apply
+// sees who owns what. It never fails the request: a field manager that cannot work resets the
+// managed fields, as kube's UpdateNoErrors.
+func (s *scope) trackUpdate(live, next runtime.Object, manager string) runtime.Object {
+	fm, err := s.h.fieldManagers.get(s)
+	if err != nil {
+		slog.Error("server-side apply is unavailable; managed fields not tracked", "kind", s.kind.String(), "err", err)
+		return next
+	}
+	if live == nil {
+		live = s.newObj()
+		live.GetObjectKind().SetGroupVersionKind(s.kind)
+	} else {
+		live = live.DeepCopyObject()
+	}
+	return fm.UpdateNoErrors(live, next, managerName(manager, s.r.UserAgent()))
 }

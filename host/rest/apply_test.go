@@ -111,3 +111,28 @@ spec:
 		t.Errorf("containers %v, want both managers' containers", names)
 	}
 }
+
+// TestWritesRecordManagedFields checks that ordinary writes record their manager, so that an
+// apply conflicts with a field another client changed, as in kube.
+func TestWritesRecordManagedFields(t *testing.T) {
+	e := newEnv(t)
+	resp := e.do(t, req{method: "POST", path: cmPath, body: `{"metadata":{"name":"cm"},"data":{"k":"v"}}`, headers: []string{"User-Agent: kubectl/v1.35.0 (linux/amd64)"}})
+	var cm corev1.ConfigMap
+	resp.into(t, &cm)
+	if resp.code != http.StatusCreated || len(cm.ManagedFields) != 1 || cm.ManagedFields[0].Manager != "kubectl" ||
+		cm.ManagedFields[0].Operation != metav1.ManagedFieldsOperationUpdate {
+		t.Fatalf("create: HTTP %d managedFields %+v, want one Update by kubectl", resp.code, cm.ManagedFields)
+	}
+	resp = e.do(t, req{method: "PATCH", path: cmPath + "/cm?fieldManager=editor", body: `{"data":{"k":"edited"}}`,
+		headers: []string{"Content-Type: application/merge-patch+json"}})
+	if resp.code != http.StatusOK {
+		t.Fatalf("patch: HTTP %d: %s", resp.code, resp.body)
+	}
+	resp = e.apply(t, cmPath+"/cm", "applier", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  k: applied\n", false)
+	if st := resp.status(t); resp.code != http.StatusConflict || !strings.Contains(st.Message, "editor") {
+		t.Errorf("apply over an edited field: HTTP %d %q, want 409 naming editor", resp.code, st.Message)
+	}
+	if got := managerName("", "weird\x01agent/1.0"); got != "weirdagent" {
+		t.Errorf("managerName dropped nothing: %q", got)
+	}
+}

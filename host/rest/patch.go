@@ -100,6 +100,7 @@ func (s *scope) patch() {
 		if err := s.checkName(next); err != nil {
 			return nil, err
 		}
+		next = s.trackUpdate(current, next, opts.FieldManager)
 		// Admission sees a patch as the update it becomes, with UpdateOptions, as kube.
 		return s.mutate(ctx, admission.Update, next, current, dry, updateOpts)
 	}

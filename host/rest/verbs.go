@@ -161,6 +161,8 @@ func (s *scope) create() {
 		}
 	}
 	dry := dryRun(opts.DryRun)
+	// Managed fields are set before mutating admission, as kube does.
+	obj = s.trackUpdate(nil, obj, opts.FieldManager)
 	if obj, err = s.mutate(ctx, admission.Create, obj, nil, dry, opts); err != nil {
 		s.fail(err)
 		return
@@ -195,7 +197,7 @@ func (s *scope) update() {
 	dry := dryRun(opts.DryRun)
 	apply := func(ctx context.Context, current runtime.Object) (runtime.Object, error) {
 		// The store may retry; each try starts from the body as sent.
-		next := obj.DeepCopyObject()
+		next := s.trackUpdate(current, obj.DeepCopyObject(), opts.FieldManager)
 		op := admission.Update
 		if current == nil {
 			op = admission.Create
