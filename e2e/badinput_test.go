@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 )
 
 // rawRequest sends a request with client-go's REST client and returns the HTTP code and the
@@ -147,13 +148,18 @@ func TestCreateInTerminatingNamespaceIsForbidden(t *testing.T) {
 	if !strings.Contains(st.Message, "because it is being terminated") {
 		t.Errorf("message %q does not say the namespace is being terminated", st.Message)
 	}
-	// Release the finalizer so the namespace can go.
-	cm, err := clientset.CoreV1().ConfigMaps(ns).Get(ctx, "held", metav1.GetOptions{})
+	// Release the finalizer so the namespace can go. The namespace's cleanup is marking the
+	// configmap for deletion meanwhile, so the update retries on conflict.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cm, err := clientset.CoreV1().ConfigMaps(ns).Get(ctx, "held", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		cm.Finalizers = nil
+		_, err = clientset.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	cm.Finalizers = nil
-	if _, err := clientset.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the namespace to go away", func() (bool, error) {

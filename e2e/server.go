@@ -30,9 +30,11 @@ type Server struct {
 	Addr    string
 	DataDir string
 
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  *logBuffer
+	cmd      *exec.Cmd
+	done     chan struct{}
+	log      *logBuffer
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // ServerOptions describe how to start a server.
@@ -176,7 +178,13 @@ func (s *Server) waitReady(ctx context.Context) error {
 }
 
 // Stop sends SIGTERM, waits for a graceful exit, and kills the process group if it does not come.
+// It may be called more than once, from any goroutine; every call returns the first one's result.
 func (s *Server) Stop() error {
+	s.stopOnce.Do(func() { s.stopErr = s.stop() })
+	return s.stopErr
+}
+
+func (s *Server) stop() error {
 	if s.cmd.Process == nil {
 		return nil
 	}

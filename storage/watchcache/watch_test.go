@@ -295,3 +295,19 @@ func TestWatchFromAFutureRevision(t *testing.T) {
 		t.Fatalf("first event %s, want %s", got, want)
 	}
 }
+
+// TestReplayKeepsToTheWatchedScope pins that a watch from an old revision replays only the
+// changes below its key: a namespaced watch must never see another namespace's events.
+func TestReplayKeepsToTheWatchedScope(t *testing.T) {
+	e := newTestEnv(t, Options{})
+	first := e.create(t, "ns-a", "one", nil)
+	e.create(t, "ns-b", "other", nil)
+	e.create(t, "ns-a", "two", nil)
+	w := e.watch(t, prefix+"ns-a/", storage.ListOptions{ResourceVersion: strconv.FormatUint(first, 10), Recursive: true})
+	e.create(t, "ns-b", "later", nil)
+	e.create(t, "ns-a", "three", nil)
+	got := collect(t, w, 2)
+	if !strings.HasPrefix(got[0], "ADDED ns-a/two@") || !strings.HasPrefix(got[1], "ADDED ns-a/three@") {
+		t.Fatalf("namespaced watch saw %v, want only ns-a/two and ns-a/three", got)
+	}
+}

@@ -272,6 +272,11 @@ func (w *cacheWatcher) run(initial []*storage.Event, replay []*cacheEvent, end *
 		}
 	}
 	for _, ce := range replay {
+		// The buffer holds the whole resource's changes; the dispatcher checks scope for live
+		// events, so a replay must check it here.
+		if !w.interested(ce.key) {
+			continue
+		}
 		if ev := w.filter(ce); ev != nil {
 			if !w.send(ev) {
 				return
