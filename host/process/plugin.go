@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -96,6 +97,7 @@ type Plugin struct {
 	backoff time.Duration
 	closed  bool
 
+	spawner   *spawner
 	stop      chan struct{}
 	loops     sync.WaitGroup // the health loop and restarts
 	closeOnce sync.Once
@@ -157,10 +159,12 @@ func load(ctx context.Context, m *pluginapi.Manifest, executable string, host ab
 		host:       host,
 		config:     m.ConfigJSON(),
 		backoff:    opts.MinBackoff,
+		spawner:    newSpawner(),
 		stop:       make(chan struct{}),
 	}
 	pr, err := p.start(ctx)
 	if err != nil {
+		p.spawner.stop()
 		return nil, err
 	}
 	p.proc = pr
@@ -250,13 +254,18 @@ func (p *Plugin) callFailed(ctx context.Context, pr *proc, err error) error {
 		return fail(pluginapi.ReasonTimeout, fmt.Errorf("no answer within %s: %w", p.manifest.Timeout(), context.DeadlineExceeded))
 	case ctx.Err() != nil:
 		return fail(pluginapi.ReasonError, fmt.Errorf("call abandoned: %w", ctx.Err()))
-	case st.Code() == codes.Unavailable || st.Code() == codes.Canceled || pr.client.Exited():
-		p.markDead(pr, "died during a call: "+st.Message())
-		return fail(pluginapi.ReasonTrap, fmt.Errorf("plugin process (pid %d) died during the call (restarting it): %s", pr.pid, st.Message()))
-	case st.Code() == codes.Unimplemented:
+	case st.Code() == codes.Unimplemented || st.Code() == codes.InvalidArgument:
+		// The process answered: it does not serve this kind, or could not decode the request.
 		return fail(pluginapi.ReasonError, errors.New(st.Message()))
+	case st.Code() == codes.Internal && strings.HasPrefix(st.Message(), sdkprocess.PanicMessage):
+		// The process answered: sdk/process recovered a panic in this call.
+		return fail(pluginapi.ReasonTrap, errors.New(st.Message()))
 	}
-	return fail(pluginapi.ReasonTrap, fmt.Errorf("plugin process failed the call: %s: %s", st.Code(), st.Message()))
+	// Anything else (Unavailable, a reset stream, a truncated answer ...) means the connection or
+	// the process broke during the call; whether or not go-plugin has seen the exit yet, the
+	// process is replaced rather than trusted with another call.
+	p.markDead(pr, "the call broke off: "+st.Message())
+	return fail(pluginapi.ReasonTrap, fmt.Errorf("plugin process (pid %d) died during the call (restarting it): %s: %s", pr.pid, st.Code(), st.Message()))
 }
 
 func (p *Plugin) malformed(format string, args ...any) error {

@@ -78,7 +78,10 @@ func (p *Plugin) start(ctx context.Context) (*proc, error) {
 		SyncStderr:      &lineWriter{logger: logger, level: slog.LevelInfo, msg: "plugin stderr"},
 		GRPCDialOptions: []grpc.DialOption{callOptions},
 	})
-	rpc, err := client.Client()
+	var rpc plugin.ClientProtocol
+	var err error
+	// client.Client forks the process: on the spawner's thread, for Pdeathsig's sake.
+	p.spawner.do(func() { rpc, err = client.Client() })
 	if err != nil {
 		client.Kill()
 		if strings.Contains(err.Error(), "Unrecognized remote plugin message") {

@@ -224,6 +224,11 @@ func TestHealthLoopRestartsAKilledProcess(t *testing.T) {
 		t.Fatalf("%s = %v after Load, want 1", process.UpMetric, got)
 	}
 	old := p.PID()
+	// A healthy process passes its checks: ten of them leave it alone.
+	time.Sleep(10 * 20 * time.Millisecond)
+	if pid := p.PID(); pid != old {
+		t.Fatalf("the health loop replaced a healthy process (pid %d -> %d)", old, pid)
+	}
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

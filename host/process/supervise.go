@@ -162,6 +162,7 @@ func (p *Plugin) Close() error {
 		if pr != nil {
 			pr.close(p.manifest.Timeout())
 		}
+		p.spawner.stop()
 		p.upVec.DeleteLabelValues(p.manifest.Name)
 		p.logger.Info("plugin process stopped")
 	})

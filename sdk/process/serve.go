@@ -124,7 +124,7 @@ func safeCall(s *pluginServer, ctx context.Context, f call, req []byte) (out []b
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(os.Stderr, "panic in plugin call: %v\n%s", r, debug.Stack())
-			out, err = nil, status.Errorf(codes.Internal, "plugin panicked: %v", r)
+			out, err = nil, status.Errorf(codes.Internal, "%s: %v", PanicMessage, r)
 		}
 	}()
 	return f(s, ctx, req)

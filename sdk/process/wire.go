@@ -72,6 +72,10 @@ func CallMethod(k abi.Kind) string {
 	return ""
 }
 
+// PanicMessage starts the message of the Internal status a call answers when the plugin panicked
+// in it (and Serve recovered): the host fails that call as a trap and keeps the process.
+const PanicMessage = "plugin panicked"
+
 // MaxMessageBytes bounds one message in either direction. gRPC's default of 4 MiB is less than an
 // AdmissionReview of an update may carry (object and oldObject, each up to etcd's 1.5 MiB, plus
 // base64 growth in patches).
