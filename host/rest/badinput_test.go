@@ -73,6 +73,7 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 		{"malformed strategic patch", "PATCH", cmPath + "/keep", smpPT, "", `{"data":`, 400, metav1.StatusReasonBadRequest, ""},
 		{"patch making the object invalid", "PATCH", cmPath + "/keep", mergePT, "", `{"metadata":{"labels":{"bad key!":"x"}}}`, 422, metav1.StatusReasonInvalid, ""},
 		{"patch giving a field the wrong type", "PATCH", cmPath + "/keep", mergePT, "", `{"data":{"k":1}}`, 422, metav1.StatusReasonInvalid, ""},
+		{"patch changing the kind", "PATCH", cmPath + "/keep", mergePT, "", `{"kind":"Secret"}`, 400, metav1.StatusReasonBadRequest, "changes the object's kind"},
 		{"patch renaming the object", "PATCH", cmPath + "/keep", mergePT, "", `{"metadata":{"name":"renamed"}}`, 400, metav1.StatusReasonBadRequest, "does not match the name on the URL"},
 		{"unsupported patch type", "PATCH", cmPath + "/keep", "text/plain", "", `x`, 415, metav1.StatusReasonUnsupportedMediaType, ""},
 		{"apply without a field manager", "PATCH", cmPath + "/keep", "application/apply-patch+yaml", "", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep\ndata:\n  k: applied\n", 422, metav1.StatusReasonInvalid, "fieldManager"},

@@ -182,14 +182,14 @@ func (s *scope) decodePatched(data []byte, validation string) (runtime.Object, e
 	if err != nil {
 		return nil, apierrors.NewInvalid(schema.GroupKind{}, "", field.ErrorList{field.Invalid(field.NewPath("patch"), string(data), err.Error())})
 	}
-	if gvk := obj.GetObjectKind().GroupVersionKind(); gvk != s.kind {
-		if gvk.Kind != s.kind.Kind || gvk.GroupVersion() != s.kind.GroupVersion() {
-			return nil, apierrors.NewBadRequest(fmt.Sprintf("the patch changes the object's kind or apiVersion to %s, %s", gvk.Kind, gvk.GroupVersion()))
-		}
+	// A patch may drop kind and apiVersion (they default to the URL's), not change them.
+	if gvk := obj.GetObjectKind().GroupVersionKind(); !gvk.Empty() && gvk != s.kind {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("the patch changes the object's kind or apiVersion to %s, %s", gvk.Kind, gvk.GroupVersion()))
 	}
 	if err := s.applyFieldValidation(validation, strictErrs); err != nil {
 		return nil, err
 	}
+	obj.GetObjectKind().SetGroupVersionKind(s.kind)
 	return obj, nil
 }
 

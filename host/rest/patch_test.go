@@ -21,6 +21,7 @@ func TestPatchTypes(t *testing.T) {
 		{"JSON patch", "application/json-patch+json", `[{"op":"add","path":"/data/j","value":"1"},{"op":"remove","path":"/data/k"}]`, map[string]string{"j": "1"}},
 		{"merge patch", "application/merge-patch+json", `{"data":{"m":"2","j":null}}`, map[string]string{"m": "2"}},
 		{"strategic merge patch", "application/strategic-merge-patch+json", `{"data":{"s":"3"}}`, map[string]string{"m": "2", "s": "3"}},
+		{"JSON patch dropping kind", "application/json-patch+json", `[{"op":"remove","path":"/kind"},{"op":"remove","path":"/apiVersion"}]`, map[string]string{"m": "2", "s": "3"}},
 		{"content type with charset", "application/merge-patch+json; charset=utf-8", `{"data":{"c":"4"}}`, map[string]string{"m": "2", "s": "3", "c": "4"}},
 	}
 	for _, tc := range cases {
