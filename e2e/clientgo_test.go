@@ -129,9 +129,10 @@ func TestWatchFromCompactedRevisionIsGoneAndReflectorRelists(t *testing.T) {
 	staleRV := first.ResourceVersion
 
 	// Keep writing until a watch from the first revision is refused with 410 Gone: etcd's
-	// compaction (or the watch cache's window) has passed it.
+	// compaction and the watch cache's window (75s of history, as kube-apiserver's) have both
+	// passed it.
 	counter := 0
-	eventually(t, "a watch from an old resourceVersion to answer 410 Gone", func() (bool, error) {
+	eventuallyWithin(t, 5*time.Minute, "a watch from an old resourceVersion to answer 410 Gone", func() (bool, error) {
 		for i := 0; i < 50; i++ {
 			counter++
 			if _, err := cms.Create(ctx, configMap("filler-"+strconv.Itoa(counter), nil), metav1.CreateOptions{}); err != nil {

@@ -154,10 +154,16 @@ func testNamespace(t *testing.T) string {
 	return ns.Name
 }
 
-// eventually polls cond until it holds or the bound passes (a readiness bound, not a speed check).
+// eventually polls cond until it holds or two minutes pass (a readiness bound, not a speed check).
 func eventually(t *testing.T, what string, cond func() (bool, error)) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 2*time.Minute, true,
+	eventuallyWithin(t, 2*time.Minute, what, cond)
+}
+
+// eventuallyWithin is eventually with its own bound.
+func eventuallyWithin(t *testing.T, bound time.Duration, what string, cond func() (bool, error)) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, bound, true,
 		func(context.Context) (bool, error) { return cond() })
 	if err != nil {
 		t.Fatalf("waiting for %s: %v", what, err)
