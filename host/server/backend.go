@@ -92,7 +92,7 @@ func startBackend(ctx context.Context, s *Server) (*backend, error) {
 		registry:  reg,
 		discovery: discovery.NewHandler(reg, func(r *http.Request) string { return s.Addr() }),
 		openapi:   openapi.NewHandler(reg),
-		rest:      withProtobufBodiesAsJSON(rest.NewHandler(reg, chain, rest.Options{Stop: s.stopLongRunning})),
+		rest:      rest.NewHandler(reg, chain, rest.Options{Stop: s.stopLongRunning}),
 		checks: []health.Check{{Name: "etcd", Run: func(r *http.Request) error {
 			return f.Check(r.Context())
 		}}},

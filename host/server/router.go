@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/http/pprof"
 	"strings"
 
 	"github.com/julienschmidt/httprouter"
@@ -33,6 +34,8 @@ type routes struct {
 	openapi                openAPIServer
 	// rest serves every resource request, reading the RequestInfo from the context.
 	rest http.Handler
+	// profiling adds /debug/pprof.
+	profiling bool
 }
 
 // newRouter is the last stage of the chain. Fixed paths are httprouter routes; everything under
@@ -72,6 +75,10 @@ func newRouter(rt routes) http.Handler {
 		})
 	}
 
+	if rt.profiling {
+		get("/debug/pprof/*item", serveProfiling)
+	}
+
 	api := http.HandlerFunc(rt.serveAPI)
 	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
 		http.MethodPatch, http.MethodDelete, http.MethodOptions} {
@@ -80,6 +87,24 @@ func newRouter(rt routes) http.Handler {
 		}
 	}
 	return r
+}
+
+// serveProfiling serves net/http/pprof's pages under /debug/pprof/, as kube-apiserver does.
+func serveProfiling(w http.ResponseWriter, r *http.Request) {
+	switch item := strings.TrimPrefix(httprouter.ParamsFromContext(r.Context()).ByName("item"), "/"); item {
+	case "":
+		pprof.Index(w, r)
+	case "cmdline":
+		pprof.Cmdline(w, r)
+	case "profile":
+		pprof.Profile(w, r)
+	case "symbol":
+		pprof.Symbol(w, r)
+	case "trace":
+		pprof.Trace(w, r)
+	default:
+		pprof.Handler(item).ServeHTTP(w, r)
+	}
 }
 
 // serveAPI dispatches /api and /apis paths.

@@ -65,3 +65,16 @@ func TestRouter(t *testing.T) {
 		}
 	}
 }
+
+func TestRouterServesProfilingOnlyWhenAsked(t *testing.T) {
+	for _, profiling := range []bool{true, false} {
+		h := newRouter(routes{profiling: profiling})
+		for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/cmdline"} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+			if want := map[bool]int{true: http.StatusOK, false: http.StatusNotFound}[profiling]; rec.Code != want {
+				t.Errorf("profiling=%v GET %s: %d, want %d", profiling, path, rec.Code, want)
+			}
+		}
+	}
+}
