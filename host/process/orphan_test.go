@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kapi-dev/kapi/abi"
 	"github.com/kapi-dev/kapi/host/process"
@@ -26,7 +27,8 @@ func runHelperHost() {
 		os.Exit(1)
 	}
 	fmt.Println(p.PID())
-	select {}
+	time.Sleep(time.Hour) // until killed
+	os.Exit(1)
 }
 
 func TestNoOrphanWhenTheServerIsKilled(t *testing.T) {

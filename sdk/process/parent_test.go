@@ -21,15 +21,20 @@ func TestMain(m *testing.M) {
 	case "middle":
 		child := exec.Command(os.Args[0], "-test.run=^$")
 		child.Env = append(os.Environ(), roleEnv+"=child")
+		child.Stdout = os.Stdout
 		if err := child.Start(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 		fmt.Println(child.Process.Pid)
-		select {}
+		time.Sleep(time.Hour) // until killed (select{} would trip Go's deadlock detector)
+		os.Exit(1)
 	case "child":
-		watchParent(os.Getppid(), 10*time.Millisecond)
-		select {} // only watchParent's exit may end the child
+		ppid := os.Getppid()
+		fmt.Println("watching")
+		watchParent(ppid, 10*time.Millisecond)
+		time.Sleep(time.Hour) // only watchParent's exit may end the child
+		os.Exit(1)
 	}
 	os.Exit(m.Run())
 }
@@ -46,7 +51,12 @@ func TestPluginExitsWhenItsParentDies(t *testing.T) {
 	if err := middle.Start(); err != nil {
 		t.Fatal(err)
 	}
-	line, err := bufio.NewReader(out).ReadString('\n')
+	r := bufio.NewReader(out)
+	line, err := r.ReadString('\n')
+	if err == nil {
+		// The child has taken its parent's pid: killing the parent now is a change it must see.
+		_, err = r.ReadString('\n')
+	}
 	if err != nil {
 		_ = middle.Process.Kill()
 		_ = middle.Wait()
