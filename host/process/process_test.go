@@ -160,6 +160,10 @@ func TestProvision(t *testing.T) {
 		if st, err := p.Authorize(context.Background(), review("alice")); err != nil || st.Reason != "two:" {
 			t.Fatalf("reason %q, error %v; want two:", st.Reason, err)
 		}
+		// The second Provision carried the same broker ID: the host services still answer.
+		if st, err := p.Authorize(context.Background(), review("now")); err != nil || !strings.HasPrefix(st.Reason, "two:1") {
+			t.Fatalf("host clock after a second Provision: %q, %v", st.Reason, err)
+		}
 		err := p.Provision(context.Background(), []byte(`{"unknown":1}`), nil)
 		if err == nil || !strings.Contains(err.Error(), `unknown field "unknown"`) {
 			t.Fatalf("Provision with an unknown field: %v", err)
