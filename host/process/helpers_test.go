@@ -20,9 +20,10 @@ import (
 	"github.com/kapi-dev/kapi/host/process"
 )
 
-// testPlugin is the executable built from testdata/testplugin by TestMain, and garbageFirst the
-// same binary under the name that makes it print before the handshake.
-var testPlugin, garbageFirst string
+// testPlugin is the executable built from testdata/testplugin by TestMain; garbageFirst and
+// abiTwo are the same binary under the names that make it print before the handshake and speak
+// ABI 2.
+var testPlugin, garbageFirst, abiTwo string
 
 func TestMain(m *testing.M) {
 	if os.Getenv(helperHostEnv) != "" {
@@ -41,9 +42,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "building testdata/testplugin: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	if err := os.Symlink(testPlugin, garbageFirst); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	abiTwo = filepath.Join(dir, "abi-two")
+	for _, link := range []string{garbageFirst, abiTwo} {
+		if err := os.Symlink(testPlugin, link); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)

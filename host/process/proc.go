@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/kapi-dev/kapi/abi"
 	sdkprocess "github.com/kapi-dev/kapi/sdk/process"
 )
 
@@ -87,6 +88,10 @@ func (p *Plugin) start(ctx context.Context) (*proc, error) {
 		if strings.Contains(err.Error(), "Unrecognized remote plugin message") {
 			return nil, fmt.Errorf("starting %s: its first line on stdout is not go-plugin's handshake "+
 				"(a process plugin must call sdk/process.Serve and write nothing to stdout before it): %w", p.executable, err)
+		}
+		if strings.Contains(err.Error(), "incompatible API version") {
+			return nil, fmt.Errorf("starting %s: it speaks another ABI major version than this host's %s "+
+				"(go-plugin's protocol version is the ABI major): %w", p.executable, abi.Version, err)
 		}
 		return nil, fmt.Errorf("starting %s: %w", p.executable, err)
 	}

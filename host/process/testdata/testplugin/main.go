@@ -1,6 +1,7 @@
 // Command testplugin is the process plugin host/process's tests run: one value serving every kind,
 // whose Authorize misbehaves on demand, chosen by the review's user, so that one build serves every
-// robustness test. Started under the name "garbage-first" it writes to stdout before the handshake.
+// robustness test. Started under the name "garbage-first" it writes to stdout before the handshake;
+// under the name "abi-two" it speaks ABI major version 2.
 package main
 
 import (
@@ -117,8 +118,11 @@ func (p *plugin) Validate(_ context.Context, r *abi.AdmissionReview) (abi.Admiss
 }
 
 func main() {
-	if filepath.Base(os.Args[0]) == "garbage-first" {
+	switch filepath.Base(os.Args[0]) {
+	case "garbage-first":
 		fmt.Println("hello from a plugin that prints before the handshake")
+	case "abi-two":
+		process.Handshake.ProtocolVersion = 2 // as a plugin built against ABI 2.x would be
 	}
 	process.Serve(&plugin{})
 }
