@@ -34,6 +34,8 @@ type bench struct {
 	// created remembers what the create phase made, for the update phase.
 	created []*corev1.ConfigMap
 	rawRevs []int64
+	// heapProfile, when set, is where the memory phase saves the server's heap profile.
+	heapProfile string
 }
 
 func newBench(ctx context.Context, srv *e2e.Server, endpoints []string, p params) (*bench, error) {
@@ -102,47 +104,34 @@ func (b *bench) parallel(n int, op func(i int) error) (time.Duration, []time.Dur
 	return time.Since(start), lat, firstErr
 }
 
-func (b *bench) createPhase(profile string) func(context.Context, *report) error {
-	return func(ctx context.Context, r *report) error {
-		n := b.p.ops
-		b.created = make([]*corev1.ConfigMap, n)
-		profDone := make(chan error, 1)
-		if profile != "" {
-			go func() { profDone <- b.fetchProfile(ctx, profile, 10) }()
-		} else {
-			profDone <- nil
-		}
-		wall, lat, err := b.parallel(n, func(i int) error {
-			cm, err := b.kube.CoreV1().ConfigMaps("bench").Create(ctx, smallConfigMap("c-"+strconv.Itoa(i)), metav1.CreateOptions{})
-			b.created[i] = cm
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("create through kapi: %w", err)
-		}
-		r.add("CREATE small configmap", "kapi", n, wall, lat)
-		b.rawRevs = make([]int64, n)
-		wall, lat, err = b.parallel(n, func(i int) error {
-			key := "/rawbench/configmaps/bench/c-" + strconv.Itoa(i)
-			resp, err := b.etcd.Txn(ctx).
-				If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-				Then(clientv3.OpPut(key, rawValue("c-"+strconv.Itoa(i)))).Commit()
-			if err == nil {
-				b.rawRevs[i] = resp.Header.Revision
-			}
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("create in etcd: %w", err)
-		}
-		r.add("CREATE small configmap", "etcd txn", n, wall, lat)
-		if err := <-profDone; err != nil {
-			r.notes = append(r.notes, "CPU profile not taken: "+err.Error())
-		} else if profile != "" {
-			r.notes = append(r.notes, "CPU profile of the create phase written to "+profile)
-		}
-		return nil
+func (b *bench) createPhase(ctx context.Context, r *report) error {
+	n := b.p.ops
+	b.created = make([]*corev1.ConfigMap, n)
+	wall, lat, err := b.parallel(n, func(i int) error {
+		cm, err := b.kube.CoreV1().ConfigMaps("bench").Create(ctx, smallConfigMap("c-"+strconv.Itoa(i)), metav1.CreateOptions{})
+		b.created[i] = cm
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create through kapi: %w", err)
 	}
+	r.add("CREATE small configmap", "kapi", n, wall, lat)
+	b.rawRevs = make([]int64, n)
+	wall, lat, err = b.parallel(n, func(i int) error {
+		key := "/rawbench/configmaps/bench/c-" + strconv.Itoa(i)
+		resp, err := b.etcd.Txn(ctx).
+			If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+			Then(clientv3.OpPut(key, rawValue("c-"+strconv.Itoa(i)))).Commit()
+		if err == nil {
+			b.rawRevs[i] = resp.Header.Revision
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create in etcd: %w", err)
+	}
+	r.add("CREATE small configmap", "etcd txn", n, wall, lat)
+	return nil
 }
 
 func (b *bench) updatePhase(ctx context.Context, r *report) error {
@@ -219,6 +208,28 @@ func (b *bench) listPhase(ctx context.Context, r *report) error {
 			}
 			if len(l.Items) < objects {
 				return fmt.Errorf("list %s returned %d items, want %d", mode.name, len(l.Items), objects)
+			}
+			lat[i] = time.Since(t0)
+		}
+		r.add("LIST 1,000 configmaps", mode.name, lists, time.Since(start), lat)
+	}
+	// client-go's decoding of 1,000 objects is a large share of the latency above; the same
+	// lists read as bytes show what the server itself takes.
+	httpClient, err := rest.HTTPClientFor(b.config)
+	if err != nil {
+		return err
+	}
+	for _, mode := range []struct{ name, query string }{
+		{"kapi, watch cache, body read undecoded", "?resourceVersion=0"},
+		{"kapi, etcd, body read undecoded", ""},
+	} {
+		url := b.config.Host + "/api/v1/namespaces/bench-list/configmaps" + mode.query
+		lat := make([]time.Duration, lists)
+		start := time.Now()
+		for i := range lat {
+			t0 := time.Now()
+			if err := readAll(ctx, httpClient, url); err != nil {
+				return fmt.Errorf("list %s: %w", mode.name, err)
 			}
 			lat[i] = time.Since(t0)
 		}
@@ -304,6 +315,7 @@ func (b *bench) fanoutPhase(ctx context.Context, r *report) error {
 		rawCh[i] = b.etcd.Watch(wctx, "/rawbench/fanout/", clientv3.WithPrefix())
 	}
 	time.Sleep(time.Second) // etcd watches have no ready signal; give them time to register
+	start = time.Now()
 	for k := range lat {
 		if _, err := b.etcd.Put(ctx, "/rawbench/fanout/f-"+strconv.Itoa(k), rawValue("f")); err != nil {
 			return err
@@ -349,6 +361,13 @@ func (b *bench) memoryPhase(ctx context.Context, r *report) error {
 		return err
 	}
 	r.rssMiB = rss
+	if b.heapProfile != "" {
+		if err := b.fetchPprof(ctx, b.heapProfile, "heap"); err != nil {
+			r.notes = append(r.notes, "heap profile not taken: "+err.Error())
+		} else {
+			r.notes = append(r.notes, "heap profile of the memory phase written to "+b.heapProfile)
+		}
+	}
 	return nil
 }
 
@@ -367,20 +386,49 @@ func residentMiB(pid int) (float64, error) {
 	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }
 
+// readAll GETs url and reads the whole body without decoding it.
+func readAll(ctx context.Context, client *http.Client, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s answered %s", url, resp.Status)
+	}
+	return nil
+}
+
 // fetchProfile saves a CPU profile of the server taken over seconds.
 func (b *bench) fetchProfile(ctx context.Context, path string, seconds int) error {
+	return b.fetchPprof(ctx, path, fmt.Sprintf("profile?seconds=%d", seconds))
+}
+
+// fetchPprof saves the server's /debug/pprof/<what> to path.
+func (b *bench) fetchPprof(ctx context.Context, path, what string) error {
 	client, err := rest.HTTPClientFor(b.config)
 	if err != nil {
 		return err
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", b.config.Host, seconds), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.config.Host+"/debug/pprof/"+what, nil)
+	if err != nil {
+		return err
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("/debug/pprof/profile answered %s", resp.Status)
+		return fmt.Errorf("/debug/pprof/%s answered %s", what, resp.Status)
 	}
 	f, err := os.Create(path)
 	if err != nil {

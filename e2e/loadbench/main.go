@@ -29,10 +29,12 @@ func main() {
 		fanouts     = flag.Int("fanout-writes", 50, "writes timed in the fan-out phase")
 		rssObjects  = flag.Int("rss-objects", 10000, "configmaps stored for the memory phase")
 		binary      = flag.String("binary", "", "apiserver binary (built from ./cmd/apiserver when empty)")
-		profile     = flag.String("cpuprofile", "", "write the server's CPU profile of the create phase here")
+		profile     = flag.String("cpuprofile", "", "write the server's CPU profile of the 10 s from the start of -profile-phase here")
+		profPhase   = flag.String("profile-phase", "create", "the phase whose start begins the CPU profile: create, update, get, list, fanout or memory")
+		heap        = flag.String("heapprofile", "", "write the server's heap profile at the end of the memory phase here")
 	)
 	flag.Parse()
-	if err := run(*binary, *profile, params{
+	if err := run(*binary, profileOptions{cpu: *profile, cpuPhase: *profPhase, heap: *heap}, params{
 		concurrency: *concurrency, ops: *ops, watchers: *watchers, fanoutWrites: *fanouts, rssObjects: *rssObjects,
 	}); err != nil {
 		fmt.Fprintln(os.Stderr, "loadbench:", err)
@@ -40,11 +42,16 @@ func main() {
 	}
 }
 
+// profileOptions says which server profiles to save, and where.
+type profileOptions struct {
+	cpu, cpuPhase, heap string
+}
+
 type params struct {
 	concurrency, ops, watchers, fanoutWrites, rssObjects int
 }
 
-func run(binary, profile string, p params) error {
+func run(binary string, prof profileOptions, p params) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	dir, err := os.MkdirTemp("", "kapi-loadbench-")
@@ -77,13 +84,36 @@ func run(binary, profile string, p params) error {
 		return err
 	}
 	defer b.close()
+	b.heapProfile = prof.heap
 	rep := &report{params: p, goVersion: goVersion()}
-	for _, phase := range []func(context.Context, *report) error{
-		b.createPhase(profile), b.updatePhase, b.getPhase, b.listPhase, b.fanoutPhase, b.memoryPhase,
-	} {
-		if err := phase(ctx, rep); err != nil {
-			return err
+	phases := []struct {
+		name string
+		run  func(context.Context, *report) error
+	}{
+		{"create", b.createPhase}, {"update", b.updatePhase}, {"get", b.getPhase},
+		{"list", b.listPhase}, {"fanout", b.fanoutPhase}, {"memory", b.memoryPhase},
+	}
+	profiled := false
+	for _, phase := range phases {
+		var profDone chan error
+		if prof.cpu != "" && phase.name == prof.cpuPhase {
+			profiled = true
+			profDone = make(chan error, 1)
+			go func() { profDone <- b.fetchProfile(ctx, prof.cpu, 10) }()
 		}
+		if err := phase.run(ctx, rep); err != nil {
+			return fmt.Errorf("%s phase: %w", phase.name, err)
+		}
+		if profDone != nil {
+			if err := <-profDone; err != nil {
+				rep.notes = append(rep.notes, "CPU profile not taken: "+err.Error())
+			} else {
+				rep.notes = append(rep.notes, fmt.Sprintf("CPU profile of the server over the 10 s from the start of the %s phase written to %s", phase.name, prof.cpu))
+			}
+		}
+	}
+	if prof.cpu != "" && !profiled {
+		return fmt.Errorf("-profile-phase %q names no phase", prof.cpuPhase)
 	}
 	rep.print(os.Stdout)
 	return nil
