@@ -127,13 +127,19 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 // arm makes the context's end stop the instance: the guest traps at its next loop head and
 // leaves any sleep. The returned function disarms it.
 func (in *instance) arm(ctx context.Context) (disarm func()) {
+	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
+		defer close(fired)
 		in.stopped.Store(true)
 		if in.interrupt != nil {
 			in.interrupt.Set(1)
 		}
 	})
-	return func() { stop() }
+	return func() {
+		if !stop() {
+			<-fired // it has started: let it finish before the instance is judged or closed
+		}
+	}
 }
 
 // sleep is the guest's WASI sleep: it ends early when the instance is stopped, so a guest
