@@ -21,6 +21,10 @@ type Check struct {
 	Name string
 	// Run answers nil when healthy. It should be quick: probes call it often.
 	Run func(r *http.Request) error
+	// Informational checks report a failure, with its reason, in the verbose answer without
+	// failing the endpoint: something is wrong, but the server still serves (a failed plugin
+	// reload leaves the old version running).
+	Informational bool
 }
 
 // Ping always passes: the server answers HTTP.
@@ -97,7 +101,10 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(&out, "[+]%s excluded: ok\n", c.Name)
 			continue
 		}
-		if err := c.Run(r); err != nil {
+		if err := c.Run(r); err != nil && c.Informational {
+			fmt.Fprintf(&out, "[-]%s failed: %v\n", c.Name, err)
+			continue
+		} else if err != nil {
 			// The reason stays out of the public answer; the log has it.
 			fmt.Fprintf(&out, "[-]%s failed: reason withheld\n", c.Name)
 			fmt.Fprintf(&failedLog, "[-]%s failed: %v\n", c.Name, err)

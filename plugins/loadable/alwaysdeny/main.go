@@ -1,0 +1,14 @@
+// Command alwaysdeny is the AlwaysDeny built-in as a loadable plugin: a Wasm guest when built with
+// GOOS=wasip1 GOARCH=wasm -buildmode=c-shared, a process plugin when built natively (see package
+// loadable).
+package main
+
+import (
+	_ "github.com/kapi-dev/kapi/plugins/authz/alwaysdeny"
+
+	"github.com/kapi-dev/kapi/plugins/loadable"
+)
+
+func init() { loadable.Register("AlwaysDeny") }
+
+func main() { loadable.Main() }

@@ -1,0 +1,14 @@
+// Command x509 is the x509 built-in as a loadable plugin: a Wasm guest when built with
+// GOOS=wasip1 GOARCH=wasm -buildmode=c-shared, a process plugin when built natively (see package
+// loadable).
+package main
+
+import (
+	_ "github.com/kapi-dev/kapi/plugins/authn/x509"
+
+	"github.com/kapi-dev/kapi/plugins/loadable"
+)
+
+func init() { loadable.Register("x509") }
+
+func main() { loadable.Main() }
