@@ -40,12 +40,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kapi-dev/kapi/abi"
 	"github.com/kapi-dev/kapi/host/admission"
 	"github.com/kapi-dev/kapi/host/authn"
 	"github.com/kapi-dev/kapi/host/authz"
 	"github.com/kapi-dev/kapi/host/health"
 	"github.com/kapi-dev/kapi/host/metrics"
+	"github.com/kapi-dev/kapi/host/plugins"
 	"github.com/kapi-dev/kapi/registry"
 )
 
@@ -89,7 +89,13 @@ type Config struct {
 	// the dev CA); none is published when empty.
 	RootCAFile string
 
-	// DataDir holds kapi's own state (embedded etcd).
+	// PluginDir holds Wasm and process plugins, a folder each (--plugin-dir).
+	PluginDir string
+	// PluginConfig is the PluginConfiguration file (--plugin-config); see host/plugins for how it
+	// combines with AuthorizationModes and EnableAdmissionPlugins.
+	PluginConfig string
+
+	// DataDir holds kapi's own state (embedded etcd, the Wasm compilation cache).
 	DataDir string
 	// ShutdownTimeout bounds how long shutdown waits for in-flight requests (60s when zero).
 	ShutdownTimeout time.Duration
@@ -103,7 +109,8 @@ type Server struct {
 	metrics   *metrics.Metrics
 	shutdown  *health.Flag
 	bootstrap *health.Flag
-	plugins   []abi.Plugin
+	// pluginSet is every loaded plugin; Run hot-reloads it.
+	pluginSet *plugins.Set
 
 	// registry is the set of served resources; filled when Run starts storage.
 	registry *registry.Registry
@@ -165,24 +172,7 @@ func New(cfg Config) (*Server, error) {
 		newBackend:      startBackend,
 		registry:        registry.New(),
 	}
-	ctx := context.Background()
-	var made []abi.Plugin
-	s.authenticator, made, err = buildAuthenticator(ctx, s)
-	s.plugins = append(s.plugins, made...)
-	if err != nil {
-		s.closePlugins()
-		return nil, err
-	}
-	s.authorizer, made, err = buildAuthorizer(ctx, s)
-	s.plugins = append(s.plugins, made...)
-	if err != nil {
-		s.closePlugins()
-		return nil, err
-	}
-	s.admission.mutating, s.admission.validating, made, err = buildAdmission(ctx, s)
-	s.plugins = append(s.plugins, made...)
-	if err != nil {
-		s.closePlugins()
+	if err := loadPlugins(context.Background(), s); err != nil {
 		return nil, err
 	}
 
@@ -212,11 +202,15 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer be.stop()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watchDone := make(chan struct{})
+	go func() { defer close(watchDone); s.pluginSet.Watch(watchCtx) }()
+	defer func() { stopWatch(); <-watchDone }()
 
 	rt := routes{
 		healthz:   health.NewEndpoint("healthz", append([]health.Check{health.Ping, health.Log}, be.checks...)...),
 		livez:     health.NewEndpoint("livez", append([]health.Check{health.Ping, health.Log}, be.checks...)...),
-		readyz:    health.NewEndpoint("readyz", append(append([]health.Check{health.Ping, health.Log}, be.checks...), s.bootstrap.Check(), s.shutdown.Check())...),
+		readyz:    health.NewEndpoint("readyz", append(append([]health.Check{health.Ping, health.Log}, be.checks...), s.pluginSet.ReadyzCheck(), s.bootstrap.Check(), s.shutdown.Check())...),
 		metrics:   s.metrics.Handler(),
 		discovery: be.discovery,
 		openapi:   be.openapi,
@@ -283,12 +277,9 @@ func (s *Server) stopWatches() {
 }
 
 func (s *Server) closePlugins() {
-	for _, p := range s.plugins {
-		if err := p.Close(); err != nil {
-			slog.Warn("closing plugin", "err", err)
-		}
+	if s.pluginSet != nil {
+		s.pluginSet.Close()
 	}
-	s.plugins = nil
 }
 
 // admissionPlugins are the provisioned admission plugins, in order.
