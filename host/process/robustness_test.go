@@ -237,8 +237,31 @@ func TestHealthLoopRestartsAKilledProcess(t *testing.T) {
 	if got := up(); got != 1 {
 		t.Errorf("%s = %v after the restart, want 1", process.UpMetric, got)
 	}
-	if st, err := p.Authorize(context.Background(), review("alice")); err != nil || !st.Allowed {
+	if st, err := guarded(t, m, p).Authorize(context.Background(), review("alice")); err != nil || !st.Allowed {
 		t.Errorf("call after the restart: %+v, %v", st, err)
+	}
+	// The failure-policy wrapper counted the call under mode "process".
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := false
+	for _, mf := range mfs {
+		if mf.GetName() != "kapi_plugin_calls_total" {
+			continue
+		}
+		for _, mm := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range mm.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["plugin"] == "watched" && labels["mode"] == "process" && labels["kind"] == "Authorizer" && mm.GetCounter().GetValue() == 1 {
+				counted = true
+			}
+		}
+	}
+	if !counted {
+		t.Errorf(`kapi_plugin_calls_total{plugin="watched",kind="Authorizer",mode="process"} is not 1`)
 	}
 	p.Close()
 	if got := up(); got != -1 {

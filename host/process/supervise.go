@@ -124,6 +124,10 @@ func (p *Plugin) restart(old *proc) {
 	}
 }
 
+// healthTimeout bounds one health check. It is not tied to the interval: a loaded machine may take
+// longer than a short interval to answer, and only a process that cannot answer at all is wedged.
+const healthTimeout = 5 * time.Second
+
 // healthLoop checks the live process every HealthInterval, so that a process killed from outside
 // or wedged is replaced even when no call comes.
 func (p *Plugin) healthLoop() {
@@ -142,7 +146,7 @@ func (p *Plugin) healthLoop() {
 		if pr == nil {
 			continue // a restart is under way
 		}
-		if err := pr.ping(min(p.opts.HealthInterval, 5*time.Second)); err != nil {
+		if err := pr.ping(healthTimeout); err != nil {
 			p.markDead(pr, "health check failed: "+err.Error())
 		}
 	}
