@@ -5,7 +5,7 @@ BIN       := _output/bin/apiserver
 DATA_DIR  ?= .kapi-data
 RUN_ARGS  ?=
 
-.PHONY: build run test bench examples clean
+.PHONY: build run test bench examples plugins clean
 
 # build compiles the server binary.
 build:
@@ -27,19 +27,17 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 40m ./...
 	$(GO) run ./e2e/loadbench
 
-# examples builds the example plugins as Wasm modules into _output/examples: every Go guest under
-# sdk/examples/*/wasm (GOOS=wasip1, c-shared for //go:wasmexport) and every WebAssembly text guest
-# under sdk/examples/wat (wabt's wat2wasm).
+# examples builds sdk/examples into _output/examples as a ready plugin directory (no-latest and
+# default-label as Wasm guests, ownerauthz as a process plugin, denymarker from WebAssembly text
+# with wabt's wat2wasm), with kapi-plugins.yaml enabling them:
+#   ./_output/bin/apiserver --plugin-dir=_output/examples --plugin-config=_output/examples/kapi-plugins.yaml
 examples:
-	mkdir -p _output/examples
-	for dir in sdk/examples/*/wasm; do \
-		ls $$dir/*.go >/dev/null 2>&1 || continue; \
-		name=$$(basename $$(dirname $$dir)); \
-		(cd $$dir && GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 $(GO) build -buildmode=c-shared -o $(CURDIR)/_output/examples/$$name.wasm .) || exit 1; \
-	done
-	for wat in $$(find sdk/examples/wat -name '*.wat'); do \
-		wat2wasm $$wat -o _output/examples/$$(basename $$wat .wat).wasm || exit 1; \
-	done
+	$(GO) run ./sdk/examples/build -examples _output/examples
+
+# plugins builds every built-in in both loadable forms: _output/plugins/<name>-wasm (plugin.wasm)
+# and _output/plugins/<name>-process (the executable), each with its manifest.
+plugins:
+	$(GO) run ./sdk/examples/build -plugins _output/plugins
 
 clean:
 	rm -rf _output $(DATA_DIR)

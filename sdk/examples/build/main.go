@@ -1,0 +1,229 @@
+// Command build makes ready plugin directories, the one build `make examples`, `make plugins` and
+// the tests share:
+//
+//	go run ./sdk/examples/build -examples _output/examples   # make examples
+//	go run ./sdk/examples/build -plugins _output/plugins     # make plugins
+//
+// -examples builds sdk/examples (no-latest and default-label as Wasm guests, ownerauthz as a
+// process plugin, denymarker from WebAssembly text when wat2wasm is installed), a folder each
+// with its manifest, and writes kapi-plugins.yaml, the PluginConfiguration that enables the two
+// admission examples and the authorizer ahead of AlwaysAllow:
+//
+//	apiserver --plugin-dir=_output/examples --plugin-config=_output/examples/kapi-plugins.yaml
+//
+// -plugins builds every built-in (plugins/loadable/*) in both loadable forms, into
+// <name>-wasm/ (plugin.wasm) and <name>-process/ (the executable), each with its manifest.
+//
+// It runs from anywhere inside the module; it imports the standard library only.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+)
+
+func main() {
+	examples := flag.String("examples", "", "build the example plugins into this directory")
+	builtins := flag.String("plugins", "", "build every built-in in both loadable forms into this directory")
+	flag.Parse()
+	if *examples == "" && *builtins == "" {
+		fmt.Fprintln(os.Stderr, "build: give -examples DIR and/or -plugins DIR")
+		os.Exit(2)
+	}
+	root, err := moduleRoot()
+	if err == nil && *examples != "" {
+		err = buildExamples(root, *examples)
+	}
+	if err == nil && *builtins != "" {
+		err = buildBuiltins(root, *builtins)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// moduleRoot is the directory of the go.mod above the working directory.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func goTool() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); exists(p) {
+		return p
+	}
+	return "go"
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// goBuild builds the main package pkg (relative to root) into out; wasm builds a wasip1 reactor.
+func goBuild(root, pkg, out string, wasm bool) error {
+	args := []string{"build", "-o", out}
+	if wasm {
+		args = append(args, "-buildmode=c-shared")
+	}
+	cmd := exec.Command(goTool(), append(args, "./"+pkg)...)
+	cmd.Dir = root
+	cmd.Env = os.Environ()
+	if wasm {
+		cmd.Env = append(cmd.Env, "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	}
+	var msg bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &msg, &msg
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, msg.String())
+	}
+	return nil
+}
+
+// folder makes dir/name and writes its manifest.
+func folder(dir, name, manifest string) (string, error) {
+	f := filepath.Join(dir, name)
+	if err := os.MkdirAll(f, 0o755); err != nil {
+		return "", err
+	}
+	return f, os.WriteFile(filepath.Join(f, "manifest.yaml"), []byte(manifest), 0o644)
+}
+
+// Example manifests; the ownerauthz one is the example's own file.
+const (
+	noLatestManifest = `name: no-latest
+kind: ValidatingAdmission
+abiVersion: "1.0"
+mode: wasm
+entry: plugin.wasm
+limits: {memoryMiB: 64, timeout: 1s, instances: 2}
+failurePolicy: Fail
+config: {exemptNamespaces: [kube-system]}
+`
+	defaultLabelManifest = `name: default-label
+kind: MutatingAdmission
+abiVersion: "1.0"
+mode: wasm
+entry: plugin.wasm
+failurePolicy: Ignore
+config: {key: team, value: unassigned}
+`
+	denyMarkerManifest = `name: denymarker
+kind: ValidatingAdmission
+abiVersion: "1.0"
+mode: wasm
+entry: plugin.wasm
+failurePolicy: Fail
+`
+	// ExamplesConfig is kapi-plugins.yaml. Authenticators are left to the flags
+	// (--client-ca-file, --token-auth-file); system:masters is allowed before any authorizer.
+	examplesConfig = `# The example plugins of sdk/examples, loaded from this directory:
+#   apiserver --plugin-dir=_output/examples --plugin-config=_output/examples/kapi-plugins.yaml
+# Authenticators come from the flags (this file states none).
+apiVersion: kapi.dev/v1alpha1
+kind: PluginConfiguration
+authorizers:
+- {name: ownerauthz, source: process}      # denies writes into a namespace another user owns
+- {name: AlwaysAllow, source: builtin}
+admission:
+- {name: default-label, source: wasm}
+- {name: no-latest, source: wasm}
+`
+)
+
+func buildExamples(root, out string) error {
+	wasmExamples := []struct{ name, pkg, manifest string }{
+		{"no-latest", "sdk/examples/nolatest/wasm", noLatestManifest},
+		{"default-label", "sdk/examples/defaultlabel/wasm", defaultLabelManifest},
+	}
+	for _, e := range wasmExamples {
+		dir, err := folder(out, e.name, e.manifest)
+		if err != nil {
+			return err
+		}
+		if err := goBuild(root, e.pkg, filepath.Join(dir, "plugin.wasm"), true); err != nil {
+			return err
+		}
+	}
+	manifest, err := os.ReadFile(filepath.Join(root, "sdk/examples/ownerauthz/manifest.yaml"))
+	if err != nil {
+		return err
+	}
+	dir, err := folder(out, "ownerauthz", string(manifest))
+	if err != nil {
+		return err
+	}
+	if err := goBuild(root, "sdk/examples/ownerauthz/process", filepath.Join(dir, "ownerauthz"), false); err != nil {
+		return err
+	}
+	if tool, err := exec.LookPath("wat2wasm"); err == nil {
+		dir, err := folder(out, "denymarker", denyMarkerManifest)
+		if err != nil {
+			return err
+		}
+		if msg, err := exec.Command(tool, filepath.Join(root, "sdk/examples/wat/denymarker.wat"), "-o", filepath.Join(dir, "plugin.wasm")).CombinedOutput(); err != nil {
+			return fmt.Errorf("wat2wasm: %v\n%s", err, msg)
+		}
+	} else {
+		fmt.Fprintln(os.Stderr, "build: wat2wasm not found (Debian package wabt): skipping the denymarker example")
+	}
+	return os.WriteFile(filepath.Join(out, "kapi-plugins.yaml"), []byte(examplesConfig), 0o644)
+}
+
+// builtins are the built-ins with a loadable form: folder, package under plugins/loadable,
+// manifest kind, and the resources they read.
+var builtins = []struct{ name, kind, reads string }{
+	{"x509", "Authenticator", ""},
+	{"tokenfile", "Authenticator", ""},
+	{"alwaysallow", "Authorizer", ""},
+	{"alwaysdeny", "Authorizer", ""},
+	{"namespacelifecycle", "ValidatingAdmission", "namespaces"},
+}
+
+func builtinManifest(name, kind, mode, entry, reads string) string {
+	m := fmt.Sprintf("name: %s\nkind: %s\nabiVersion: \"1.0\"\nmode: %s\nentry: %s\nfailurePolicy: Fail\n", name, kind, mode, entry)
+	if reads != "" {
+		m += fmt.Sprintf("capabilities:\n  resources:\n  - {group: \"\", version: v1, resource: %s, verbs: [get, list]}\n", reads)
+	}
+	return m
+}
+
+func buildBuiltins(root, out string) error {
+	for _, b := range builtins {
+		pkg := "plugins/loadable/" + b.name
+		dir, err := folder(out, b.name+"-wasm", builtinManifest(b.name, b.kind, "wasm", "plugin.wasm", b.reads))
+		if err != nil {
+			return err
+		}
+		if err := goBuild(root, pkg, filepath.Join(dir, "plugin.wasm"), true); err != nil {
+			return err
+		}
+		dir, err = folder(out, b.name+"-process", builtinManifest(b.name, b.kind, "process", b.name, b.reads))
+		if err != nil {
+			return err
+		}
+		if err := goBuild(root, pkg, filepath.Join(dir, b.name), false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
