@@ -17,6 +17,8 @@ import (
 	"github.com/kapi-dev/kapi/host/process"
 	"github.com/kapi-dev/kapi/host/wasm"
 	builtins "github.com/kapi-dev/kapi/plugins"
+	// Every built-in, registered by name.
+	_ "github.com/kapi-dev/kapi/plugins/all"
 )
 
 // ManifestFile is the name of a plugin folder's manifest.
