@@ -22,6 +22,9 @@
 // (they are two resources with two stores here), which is simpler and only visible to someone
 // reading etcd directly.
 //
+// Values are kube's too: built-ins are stored as protobuf behind the "k8s\x00" magic, custom
+// resources as JSON (see Codec, and its "Why protobuf").
+//
 // # Why the namespace store lives here
 //
 // Deleting a namespace is not a delete: the first request marks it Terminating and leaves it to
