@@ -20,7 +20,8 @@ import (
 func TestHammerCallsThroughCrashes(t *testing.T) {
 	goroutinesBefore := runtime.NumGoroutine()
 	m := manifest(t, "hammered", abi.KindAuthorizer)
-	p, err := process.Load(context.Background(), m, testPlugin, nil, process.Options{MinBackoff: time.Millisecond, HealthInterval: 10 * time.Millisecond})
+	p, err := process.Load(context.Background(), m, testPlugin, nil, process.Options{
+		MinBackoff: time.Millisecond, MaxBackoff: 50 * time.Millisecond, HealthInterval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,11 +59,21 @@ func TestHammerCallsThroughCrashes(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	if answered == 0 || failed == 0 {
-		t.Errorf("%d calls answered and %d failed: want some of each", answered, failed)
+	// How many are answered depends on who wins the race after each restart (a crash that comes
+	// first keeps the process down); that some crashed is certain.
+	if failed == 0 {
+		t.Errorf("%d calls answered and none failed, though some crash the process", answered)
 	}
-	if st, err := p.Authorize(context.Background(), review("alice")); err != nil || !st.Allowed {
-		t.Errorf("call after the hammer: %+v, %v", st, err)
+	t.Logf("%d calls answered, %d failed", answered, failed)
+	// Crashes that come first after every restart keep the process down and back off (to 50ms
+	// here); once the calls stop, it comes back and serves.
+	var st abi.SubjectAccessReviewStatus
+	waitFor(func() bool {
+		st, err = p.Authorize(context.Background(), review("alice"))
+		return err == nil
+	})
+	if !st.Allowed {
+		t.Errorf("call after the hammer: %+v", st)
 	}
 	p.Close()
 	checkNoLeaks(t, goroutinesBefore)

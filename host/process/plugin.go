@@ -93,9 +93,10 @@ type Plugin struct {
 	ready chan struct{}
 	// startErr is the last restart's failure, while proc is nil.
 	startErr error
-	// backoff is the wait before the next restart.
-	backoff time.Duration
-	closed  bool
+	// backoff is the wait before the next restart, nextStart when the current one will begin.
+	backoff   time.Duration
+	nextStart time.Time
+	closed    bool
 
 	spawner   *spawner
 	stop      chan struct{}

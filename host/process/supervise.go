@@ -12,7 +12,8 @@ import (
 // takes it out of service and starts one restart goroutine; the call that found it fails by the
 // failure policy (SPEC.md section 5). Calls that arrive while the restart runs wait for it within
 // their deadline, unless the last attempt failed, in which case they fail at once with its error
-// rather than each waiting out its deadline.
+// rather than each waiting out its deadline; so do calls whose deadline comes before the backoff
+// ends.
 
 // acquire returns the live process, waiting for a restart in progress.
 func (p *Plugin) acquire(ctx context.Context) (*proc, error) {
@@ -31,10 +32,15 @@ func (p *Plugin) acquire(ctx context.Context) (*proc, error) {
 			p.mu.Unlock()
 			return nil, p.callError(pluginapi.ReasonTrap, fmt.Errorf("plugin process (pid %d) had exited; restarting it", pr.pid))
 		}
-		ready, startErr := p.ready, p.startErr
+		ready, startErr, next := p.ready, p.startErr, p.nextStart
 		p.mu.Unlock()
 		if startErr != nil {
 			return nil, p.callError(pluginapi.ReasonTrap, fmt.Errorf("plugin process is down and restarting it failed: %w", startErr))
+		}
+		if deadline, ok := ctx.Deadline(); ok && next.After(deadline) {
+			// Backing off longer than this call may wait: fail now, not at the deadline.
+			return nil, p.callError(pluginapi.ReasonTrap, fmt.Errorf("plugin process is down; restarting it in %s",
+				time.Until(next).Round(time.Millisecond)))
 		}
 		select {
 		case <-ready:
@@ -87,6 +93,7 @@ func (p *Plugin) restart(old *proc) {
 		p.mu.Lock()
 		delay := p.backoff
 		p.backoff = min(2*delay, p.opts.MaxBackoff)
+		p.nextStart = time.Now().Add(delay)
 		p.mu.Unlock()
 		t := time.NewTimer(delay)
 		select {
