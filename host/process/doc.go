@@ -27,8 +27,9 @@
 //
 // Why do calls wait for a restart in progress? A restart costs one exec and one handshake
 // (milliseconds), far less than a deadline, so a call arriving during it is served rather than
-// failed. When the last restart attempt failed (a broken executable), calls fail at once with its
-// error instead of each waiting out its deadline.
+// failed. When the last restart attempt failed (a broken executable), or the backoff outlasts a
+// call's deadline (a plugin crashing in a loop), calls fail at once instead of each waiting out its
+// deadline.
 //
 // Why the plugin's stdout and stderr at info? Before go-plugin's Serve the plugin's stdout must
 // hold nothing but the handshake line (anything else fails the load, with a message saying so);
