@@ -138,12 +138,15 @@ func (s *Store) beforeCreate(ctx context.Context, namespace string, obj runtime.
 	a.SetDeletionTimestamp(nil)
 	a.SetDeletionGracePeriodSeconds(nil)
 	a.SetSelfLink("")
-	s.strategy.PrepareForCreate(ctx, obj)
+	// Name and system fields come before the strategy, as kube fills them before BeforeCreate:
+	// strategies use them (a job's generated selector carries its uid, a namespace's
+	// kubernetes.io/metadata.name label its name).
 	if a.GetName() == "" && a.GetGenerateName() != "" {
 		a.SetName(s.generateName(a.GetGenerateName()))
 	}
 	a.SetCreationTimestamp(metav1.NewTime(s.deps.Now().Truncate(time.Second)))
 	a.SetUID(s.deps.NewUID())
+	s.strategy.PrepareForCreate(ctx, obj)
 	if errs := s.strategy.Validate(ctx, obj); len(errs) > 0 {
 		return apierrors.NewInvalid(s.groupKind(), a.GetName(), errs)
 	}

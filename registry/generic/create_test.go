@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -246,5 +247,31 @@ func TestCreateOverAnObjectBeingDeleted(t *testing.T) {
 	st := wantStatus(t, err, 409, metav1.StatusReasonAlreadyExists)
 	if want := `object is being deleted: configmaps "held" already exists`; st.Message != want {
 		t.Errorf("message %q, want %q", st.Message, want)
+	}
+}
+
+// TestCreateFillsNameAndUIDBeforeTheStrategy pins kube's order: the generated name and the uid
+// exist when the strategy runs, so what the strategy derives from them agrees with metadata.
+func TestCreateFillsNameAndUIDBeforeTheStrategy(t *testing.T) {
+	env := newEnv(t)
+	job := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Name: "j"},
+		Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers:    []corev1.Container{{Name: "c", Image: "busybox:1.36"}},
+		}}},
+	}
+	out := mustCreate(t, env.store(t, "batch", "jobs"), "ns", job).(*batchv1.Job)
+	if got := out.Spec.Selector.MatchLabels["batch.kubernetes.io/controller-uid"]; got != string(out.UID) {
+		t.Errorf("job selector's controller-uid %q, metadata.uid %q", got, out.UID)
+	}
+	if got := out.Spec.Template.Labels["batch.kubernetes.io/controller-uid"]; got != string(out.UID) {
+		t.Errorf("job template's controller-uid %q, metadata.uid %q", got, out.UID)
+	}
+
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "gen-"}}
+	made := mustCreate(t, env.namespaces(t), "", ns).(*corev1.Namespace)
+	if got := made.Labels["kubernetes.io/metadata.name"]; got != made.Name || got == "" {
+		t.Errorf("generated namespace %q has kubernetes.io/metadata.name %q", made.Name, got)
 	}
 }
