@@ -150,7 +150,11 @@ func (p *Plugin) roundTrip(ctx context.Context, export string, req []byte) ([]by
 		var err error
 		if in, err = p.newInstance(ctx); err != nil {
 			p.pool <- nil
-			return nil, p.callError(&pluginapi.CallError{Reason: pluginapi.ReasonTrap, Err: fmt.Errorf("replacing a failed instance: %w", err)})
+			reason := pluginapi.ReasonTrap
+			if ctx.Err() != nil {
+				reason = pluginapi.ReasonTimeout
+			}
+			return nil, p.callError(&pluginapi.CallError{Reason: reason, Err: fmt.Errorf("replacing a failed instance: %w", err)})
 		}
 	}
 	disarm := in.arm(ctx)
