@@ -3,6 +3,7 @@ package generic
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +18,14 @@ import (
 
 // NamespaceGetter returns a Deps.Namespace that reads namespaces through the registry's
 // namespaces store, looked up on every call (so it works whatever order stores are added in).
+//
+// It reads as kube's NamespaceLifecycle admission does: from the watch cache (resourceVersion
+// "0") first, and live from etcd when the cache cannot be trusted to give the answer a client
+// that has just seen the namespace change expects: when the cache does not have the namespace
+// (it may have been created a moment ago), when it has it terminating (it may have been
+// re-created since), and for namespaces this server was asked to delete in the last
+// forceLiveLookupTTL (the cache may still show them active). An active namespace in the cache
+// is otherwise the answer, which saves an etcd round trip on every namespaced create.
 func NamespaceGetter(reg *registry.Registry) func(ctx context.Context, name string) (*corev1.Namespace, error) {
 	gvr := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 	return func(ctx context.Context, name string) (*corev1.Namespace, error) {
@@ -24,10 +33,13 @@ func NamespaceGetter(reg *registry.Registry) func(ctx context.Context, name stri
 		if e == nil {
 			return nil, apierrors.NewNotFound(corev1.Resource("namespaces"), name)
 		}
-		// A live read, not the watch cache (which kube's NamespaceLifecycle reads): a client
-		// that has seen its namespace created, or seen it terminating, must get the matching
-		// answer on its next create, and a cache may lag behind what that client saw. The
-		// price is one single-key etcd read per create of a namespaced object.
+		if st, ok := e.Store.(*Store); ok && !st.recentlyDeleted.has(name, st.deps.Now()) {
+			if obj, err := e.Store.Get(ctx, "", name, &metav1.GetOptions{ResourceVersion: "0"}); err == nil {
+				if ns, ok := obj.(*corev1.Namespace); ok && ns.Status.Phase != corev1.NamespaceTerminating && ns.DeletionTimestamp == nil {
+					return ns, nil
+				}
+			}
+		}
 		obj, err := e.Store.Get(ctx, "", name, &metav1.GetOptions{})
 		if err != nil {
 			return nil, err
@@ -40,6 +52,39 @@ func NamespaceGetter(reg *registry.Registry) func(ctx context.Context, name stri
 	}
 }
 
+// forceLiveLookupTTL is how long after a delete request the namespace is read live, kube's
+// NamespaceLifecycle figure: long enough for any watch cache to have seen the delete.
+const forceLiveLookupTTL = 30 * time.Second
+
+// recentNames remembers names for forceLiveLookupTTL. The zero value is ready to use.
+type recentNames struct {
+	mu    sync.Mutex
+	added map[string]time.Time
+}
+
+// add remembers name from now on, and forgets names older than the TTL.
+func (r *recentNames) add(name string, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.added == nil {
+		r.added = map[string]time.Time{}
+	}
+	for n, at := range r.added {
+		if now.Sub(at) >= forceLiveLookupTTL {
+			delete(r.added, n)
+		}
+	}
+	r.added[name] = now
+}
+
+// has reports whether name was added less than the TTL before now.
+func (r *recentNames) has(name string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at, ok := r.added[name]
+	return ok && now.Sub(at) < forceLiveLookupTTL
+}
+
 // deleteNamespace is kube's namespace REST delete. The first delete marks the namespace
 // Terminating with a deletionTimestamp (and the orphan or foregroundDeletion finalizer the
 // policy asks for) and leaves it: the namespace controller removes its content and then its
@@ -50,6 +95,9 @@ func (s *Store) deleteNamespace(ctx context.Context, name string, admission regi
 	if err != nil {
 		return nil, false, err
 	}
+	// Before anything is written, so that no create can read the cache's stale "active" once
+	// the namespace is terminating.
+	s.recentlyDeleted.add(name, s.deps.Now())
 	current, err := s.storage.Get(ctx, key, storage.GetOptions{})
 	if err != nil {
 		return nil, false, s.statusError(err, name, "")

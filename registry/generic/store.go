@@ -42,6 +42,9 @@ type Store struct {
 
 	// isNamespaces selects kube's namespace REST behaviour on delete and finalize.
 	isNamespaces bool
+	// recentlyDeleted names the namespaces this store was asked to delete lately, which
+	// NamespaceGetter reads live rather than from the cache (namespaces store only).
+	recentlyDeleted recentNames
 	// returnDeletedObject makes a finished delete answer with the object rather than a
 	// Status{Success}, per resource as kube's stores are configured.
 	returnDeletedObject bool
