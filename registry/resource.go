@@ -44,6 +44,22 @@ type Resource struct {
 
 	// StorageVersionHash is discovery's storageVersionHash; optional.
 	StorageVersionHash string
+
+	// SharedStorage, when set, says the resource has no storage of its own: its objects are
+	// another resource's, converted on the way in and out (events.k8s.io/v1 events are core/v1
+	// events underneath, as in kube). Nil for a resource with its own storage.
+	SharedStorage *SharedStorage
+}
+
+// SharedStorage names the resource whose storage a resource serves, and converts between the
+// two Go types. The conversions return new objects and never change their argument.
+type SharedStorage struct {
+	// Resource is the group and plural of the resource that owns the storage.
+	Resource schema.GroupResource
+	// ToStorage converts an object of this resource's type (New) into the owner's type.
+	ToStorage func(obj runtime.Object) (runtime.Object, error)
+	// FromStorage converts an object of the owner's type into this resource's type.
+	FromStorage func(obj runtime.Object) (runtime.Object, error)
 }
 
 // GroupVersionResource is the resource's GVR.

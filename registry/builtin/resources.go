@@ -212,6 +212,8 @@ func Resources() []*registry.Resource {
 			Namespaced: true, Verbs: allVerbs,
 			New:     func() runtime.Object { return &eventsv1.Event{} },
 			NewList: func() runtime.Object { return &eventsv1.EventList{} },
+			// Stored as core events, as kube stores them.
+			SharedStorage: eventsSharedStorage,
 		},
 
 		// discovery.k8s.io/v1
