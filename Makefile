@@ -21,11 +21,15 @@ run: build
 test:
 	$(GO) test -timeout 40m ./...
 
-# bench runs the Go benchmarks next to the code, then the end-to-end load benchmark against the
-# real binary.
+# bench runs the Go microbenchmarks of every package that has some (BENCHTIME each), then the
+# end-to-end load benchmark against the real binary (LOADBENCH_ARGS, e.g.
+# "-cpuprofile=cpu.pprof -profile-phase=list"; see docs/benchmarks.md).
+BENCHTIME      ?= 300ms
+LOADBENCH_ARGS ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 40m ./...
-	$(GO) run ./e2e/loadbench
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime=$(BENCHTIME) -timeout 20m \
+		$$(grep -rl --include='*_test.go' '^func Benchmark' . | xargs -n1 dirname | sort -u)
+	$(GO) run ./e2e/loadbench $(LOADBENCH_ARGS)
 
 # examples builds sdk/examples into _output/examples as a ready plugin directory (no-latest and
 # default-label as Wasm guests, ownerauthz as a process plugin, denymarker from WebAssembly text

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -36,6 +37,8 @@ type bench struct {
 	rawRevs []int64
 	// heapProfile, when set, is where the memory phase saves the server's heap profile.
 	heapProfile string
+	// rep is the run's report, whose CPU accounting parallel starts.
+	rep *report
 }
 
 func newBench(ctx context.Context, srv *e2e.Server, endpoints []string, p params) (*bench, error) {
@@ -81,6 +84,9 @@ func (b *bench) parallel(n int, op func(i int) error) (time.Duration, []time.Dur
 	var firstErr error
 	var errOnce sync.Once
 	var wg sync.WaitGroup
+	if b.rep != nil {
+		b.rep.mark()
+	}
 	start := time.Now()
 	for w := 0; w < b.p.concurrency; w++ {
 		wg.Add(1)
@@ -200,6 +206,7 @@ func (b *bench) listPhase(ctx context.Context, r *report) error {
 	for _, mode := range []struct{ name, rv string }{{"kapi, watch cache (resourceVersion=0)", "0"}, {"kapi, etcd (resourceVersion unset)", ""}} {
 		lat := make([]time.Duration, lists)
 		start := time.Now()
+		r.mark()
 		for i := range lat {
 			t0 := time.Now()
 			l, err := b.kube.CoreV1().ConfigMaps("bench-list").List(ctx, metav1.ListOptions{ResourceVersion: mode.rv})
@@ -226,6 +233,7 @@ func (b *bench) listPhase(ctx context.Context, r *report) error {
 		url := b.config.Host + "/api/v1/namespaces/bench-list/configmaps" + mode.query
 		lat := make([]time.Duration, lists)
 		start := time.Now()
+		r.mark()
 		for i := range lat {
 			t0 := time.Now()
 			if err := readAll(ctx, httpClient, url); err != nil {
@@ -237,6 +245,7 @@ func (b *bench) listPhase(ctx context.Context, r *report) error {
 	}
 	lat := make([]time.Duration, lists)
 	start := time.Now()
+	r.mark()
 	for i := range lat {
 		t0 := time.Now()
 		if _, err := b.etcd.Get(ctx, "/rawbench/list/", clientv3.WithPrefix()); err != nil {
@@ -289,6 +298,7 @@ func (b *bench) fanoutPhase(ctx context.Context, r *report) error {
 	ready.Wait()
 	lat := make([]time.Duration, b.p.fanoutWrites)
 	start := time.Now()
+	r.mark()
 	for k := range lat {
 		name := "f-" + strconv.Itoa(k)
 		if _, err := b.kube.CoreV1().ConfigMaps("bench-fanout").Create(ctx, smallConfigMap(name), metav1.CreateOptions{}); err != nil {
@@ -316,6 +326,7 @@ func (b *bench) fanoutPhase(ctx context.Context, r *report) error {
 	}
 	time.Sleep(time.Second) // etcd watches have no ready signal; give them time to register
 	start = time.Now()
+	r.mark()
 	for k := range lat {
 		if _, err := b.etcd.Put(ctx, "/rawbench/fanout/f-"+strconv.Itoa(k), rawValue("f")); err != nil {
 			return err
@@ -448,4 +459,26 @@ func percentile(d []time.Duration, p float64) time.Duration {
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	idx := int(float64(len(s)-1) * p / 100)
 	return s[idx]
+}
+
+// cpuTimes reads the CPU time used so far by the apiserver (from /proc) and by this process.
+func (b *bench) cpuTimes() cpuTimes {
+	var t cpuTimes
+	if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", b.srv.PID())); err == nil {
+		// Fields after the command name (which may hold spaces) start at the state, field 3;
+		// utime and stime are fields 14 and 15, in clock ticks of 1/100 s.
+		if i := strings.LastIndexByte(string(data), ')'); i > 0 {
+			f := strings.Fields(string(data[i+1:]))
+			if len(f) > 12 {
+				u, _ := strconv.ParseInt(f[11], 10, 64)
+				s, _ := strconv.ParseInt(f[12], 10, 64)
+				t.server = time.Duration(u+s) * 10 * time.Millisecond
+			}
+		}
+	}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		t.bench = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	return t
 }

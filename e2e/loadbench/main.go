@@ -85,7 +85,8 @@ func run(binary string, prof profileOptions, p params) error {
 	}
 	defer b.close()
 	b.heapProfile = prof.heap
-	rep := &report{params: p, goVersion: goVersion()}
+	rep := &report{params: p, goVersion: goVersion(), cpu: b.cpuTimes}
+	b.rep = rep
 	phases := []struct {
 		name string
 		run  func(context.Context, *report) error
