@@ -1,7 +1,8 @@
 // Package pluginapi is what the Wasm and process plugin runtimes share: the plugin manifest and
-// its strict decoding, the failure policy that turns a failed call into the neutral or the failing
-// answer, the host services (abi.Host) that enforce a manifest's capabilities, and the per-plugin
-// metrics.
+// its strict decoding, the Caller that encodes a call's review and decodes the plugin's answer
+// envelope around a runtime's transport, the failure policy that turns a failed call into the
+// neutral or the failing answer, the host services (abi.Host) that enforce a manifest's
+// capabilities, and the per-plugin metrics.
 //
 // It imports abi and third-party libraries only; it must not import the runtimes (host/wasm, the
 // process runtime) nor the server's chain, which import it.

@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -71,6 +70,10 @@ func (o Options) withDefaults() Options {
 // abi.Plugin and the four kind interfaces; only the method of its manifest's kind works, the
 // others fail naming the kind. Calls may be concurrent; they share the process's one connection.
 type Plugin struct {
+	// Caller decodes the answers of the calls roundTrip carries, and implements the kind
+	// interfaces.
+	*pluginapi.Caller
+
 	manifest   *pluginapi.Manifest
 	executable string
 	opts       Options
@@ -163,6 +166,7 @@ func load(ctx context.Context, m *pluginapi.Manifest, executable string, host ab
 		spawner:    newSpawner(),
 		stop:       make(chan struct{}),
 	}
+	p.Caller = pluginapi.NewCaller(m.Name, p.roundTrip)
 	pr, err := p.start(ctx)
 	if err != nil {
 		p.spawner.stop()
@@ -223,13 +227,15 @@ func (p *Plugin) Provision(ctx context.Context, config []byte, host abi.Host) er
 
 var errClosed = errors.New("plugin is closed")
 
-// roundTrip runs one call on the live process under the manifest's deadline, and classifies a
-// failure: a deadline is a timeout; a connection that broke is a dead process (restarted, see
-// supervise.go); an Internal status is the plugin's recovered panic, a trap.
-func (p *Plugin) roundTrip(ctx context.Context, path string, req []byte) ([]byte, error) {
-	if path != p.callPath {
+// roundTrip runs one call (a pluginapi.RoundTrip) on the live process under the manifest's
+// deadline, and classifies a failure: a deadline is a timeout; a connection that broke is a dead
+// process (restarted, see supervise.go); an Internal status is the plugin's recovered panic, a
+// trap.
+func (p *Plugin) roundTrip(ctx context.Context, kind abi.Kind, req []byte) ([]byte, error) {
+	if kind != p.manifest.Kind {
 		return nil, &pluginapi.CallError{Plugin: p.manifest.Name, Reason: pluginapi.ReasonError,
-			Err: fmt.Errorf("a %s plugin does not serve %s", p.manifest.Kind, path)}
+			Err: fmt.Errorf("a %s plugin does not serve %s", p.manifest.Kind,
+				sdkprocess.FullMethod(sdkprocess.PluginService, sdkprocess.CallMethod(kind)))}
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.manifest.Timeout())
 	defer cancel()
@@ -237,7 +243,7 @@ func (p *Plugin) roundTrip(ctx context.Context, path string, req []byte) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	out, err := pr.invoke(ctx, path, req)
+	out, err := pr.invoke(ctx, p.callPath, req)
 	if err != nil {
 		return nil, p.callFailed(ctx, pr, err)
 	}
@@ -267,118 +273,4 @@ func (p *Plugin) callFailed(ctx context.Context, pr *proc, err error) error {
 	// process is replaced rather than trusted with another call.
 	p.markDead(pr, "the call broke off: "+st.Message())
 	return fail(pluginapi.ReasonTrap, fmt.Errorf("plugin process (pid %d) died during the call (restarting it): %s: %s", pr.pid, st.Code(), st.Message()))
-}
-
-func (p *Plugin) malformed(format string, args ...any) error {
-	return &pluginapi.CallError{Plugin: p.manifest.Name, Reason: pluginapi.ReasonMalformed, Err: fmt.Errorf(format, args...)}
-}
-
-func (p *Plugin) pluginError(msg string) error {
-	if msg == "" {
-		msg = "plugin answered with an empty error"
-	}
-	return &pluginapi.CallError{Plugin: p.manifest.Name, Reason: pluginapi.ReasonError, Err: errors.New(msg)}
-}
-
-func (p *Plugin) decodeAnswer(out []byte, into any) error {
-	if err := json.Unmarshal(out, into); err != nil {
-		return p.malformed("answer is not the expected JSON: %v (answer starts %.120q)", err, out)
-	}
-	return nil
-}
-
-// Authenticate implements abi.Authenticator.
-func (p *Plugin) Authenticate(ctx context.Context, review *abi.TokenReview) (abi.TokenReviewStatus, error) {
-	req, err := json.Marshal(review)
-	if err != nil {
-		return abi.TokenReviewStatus{}, fmt.Errorf("encoding TokenReview for plugin %q: %w", p.manifest.Name, err)
-	}
-	out, err := p.roundTrip(ctx, p.methodPath(sdkprocess.MethodAuthenticate), req)
-	if err != nil {
-		return abi.TokenReviewStatus{}, err
-	}
-	var ans struct {
-		Error  *string                `json:"error"`
-		Status *abi.TokenReviewStatus `json:"status"`
-	}
-	if err := p.decodeAnswer(out, &ans); err != nil {
-		return abi.TokenReviewStatus{}, err
-	}
-	switch {
-	case ans.Error != nil:
-		return abi.TokenReviewStatus{}, p.pluginError(*ans.Error)
-	case ans.Status == nil:
-		return abi.TokenReviewStatus{}, p.malformed("answer has no status")
-	}
-	return *ans.Status, nil
-}
-
-// Authorize implements abi.Authorizer.
-func (p *Plugin) Authorize(ctx context.Context, review *abi.SubjectAccessReview) (abi.SubjectAccessReviewStatus, error) {
-	req, err := json.Marshal(review)
-	if err != nil {
-		return abi.SubjectAccessReviewStatus{}, fmt.Errorf("encoding SubjectAccessReview for plugin %q: %w", p.manifest.Name, err)
-	}
-	out, err := p.roundTrip(ctx, p.methodPath(sdkprocess.MethodAuthorize), req)
-	if err != nil {
-		return abi.SubjectAccessReviewStatus{}, err
-	}
-	var ans struct {
-		Error  *string                        `json:"error"`
-		Status *abi.SubjectAccessReviewStatus `json:"status"`
-	}
-	if err := p.decodeAnswer(out, &ans); err != nil {
-		return abi.SubjectAccessReviewStatus{}, err
-	}
-	switch {
-	case ans.Error != nil:
-		return abi.SubjectAccessReviewStatus{}, p.pluginError(*ans.Error)
-	case ans.Status == nil:
-		return abi.SubjectAccessReviewStatus{}, p.malformed("answer has no status")
-	}
-	return *ans.Status, nil
-}
-
-// Admit implements abi.MutatingAdmission.
-func (p *Plugin) Admit(ctx context.Context, review *abi.AdmissionReview) (abi.AdmissionResponse, error) {
-	return p.admission(ctx, sdkprocess.MethodAdmit, review)
-}
-
-// Validate implements abi.ValidatingAdmission.
-func (p *Plugin) Validate(ctx context.Context, review *abi.AdmissionReview) (abi.AdmissionResponse, error) {
-	return p.admission(ctx, sdkprocess.MethodValidate, review)
-}
-
-func (p *Plugin) admission(ctx context.Context, method string, review *abi.AdmissionReview) (abi.AdmissionResponse, error) {
-	// Encoded once per request, however many plugins see it.
-	req, err := review.Encoded()
-	if err != nil {
-		return abi.AdmissionResponse{}, fmt.Errorf("encoding AdmissionReview for plugin %q: %w", p.manifest.Name, err)
-	}
-	out, err := p.roundTrip(ctx, p.methodPath(method), req)
-	if err != nil {
-		return abi.AdmissionResponse{}, err
-	}
-	var ans struct {
-		Error    *string                `json:"error"`
-		Response *abi.AdmissionResponse `json:"response"`
-	}
-	if err := p.decodeAnswer(out, &ans); err != nil {
-		return abi.AdmissionResponse{}, err
-	}
-	switch {
-	case ans.Error != nil:
-		return abi.AdmissionResponse{}, p.pluginError(*ans.Error)
-	case ans.Response == nil:
-		return abi.AdmissionResponse{}, p.malformed("answer has no response")
-	}
-	return *ans.Response, nil
-}
-
-// methodPath is the gRPC path of a Plugin method, without allocating for the kind's own method.
-func (p *Plugin) methodPath(method string) string {
-	if sdkprocess.CallMethod(p.manifest.Kind) == method {
-		return p.callPath
-	}
-	return sdkprocess.FullMethod(sdkprocess.PluginService, method)
 }

@@ -2,7 +2,6 @@ package wasm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +17,10 @@ import (
 // abi.Plugin and the four kind interfaces; only the method of its manifest's kind works, the
 // others fail naming the missing export. Calls may be concurrent.
 type Plugin struct {
+	// Caller decodes the answers of the calls roundTrip carries, and implements the kind
+	// interfaces.
+	*pluginapi.Caller
+
 	manifest   *pluginapi.Manifest
 	rt         wazero.Runtime
 	compiled   wazero.CompiledModule
@@ -120,12 +123,13 @@ func (p *Plugin) discard(in *instance) {
 
 var errClosed = errors.New("plugin is closed")
 
-// roundTrip runs one call: take an instance (making it if its slot is empty), invoke the export,
-// and give the instance back, or discard it if the call failed in a way that may have broken it.
-func (p *Plugin) roundTrip(ctx context.Context, export string, req []byte) ([]byte, error) {
-	if export != p.callExport {
+// roundTrip runs one call (a pluginapi.RoundTrip): take an instance (making it if its slot is
+// empty), invoke the kind's export, and give the instance back, or discard it if the call failed
+// in a way that may have broken it.
+func (p *Plugin) roundTrip(ctx context.Context, kind abi.Kind, req []byte) ([]byte, error) {
+	if kind != p.manifest.Kind {
 		return nil, p.callError(&pluginapi.CallError{Reason: pluginapi.ReasonError,
-			Err: fmt.Errorf("a %s plugin does not serve %s", p.manifest.Kind, export)})
+			Err: fmt.Errorf("a %s plugin does not serve %s", p.manifest.Kind, abi.CallExport(kind))})
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.manifest.Timeout())
 	defer cancel()
@@ -184,111 +188,4 @@ func (p *Plugin) callError(err error) error {
 		ce.Plugin = p.manifest.Name
 	}
 	return err
-}
-
-func (p *Plugin) malformed(format string, args ...any) error {
-	return &pluginapi.CallError{Plugin: p.manifest.Name, Reason: pluginapi.ReasonMalformed, Err: fmt.Errorf(format, args...)}
-}
-
-func (p *Plugin) pluginError(msg string) error {
-	if msg == "" {
-		msg = "plugin answered with an empty error"
-	}
-	return &pluginapi.CallError{Plugin: p.manifest.Name, Reason: pluginapi.ReasonError, Err: errors.New(msg)}
-}
-
-// decodeAnswer decodes an answer into into, or returns the plugin's error envelope as an error.
-func (p *Plugin) decodeAnswer(out []byte, into any) error {
-	if err := json.Unmarshal(out, into); err != nil {
-		return p.malformed("answer is not the expected JSON: %v (answer starts %.120q)", err, out)
-	}
-	return nil
-}
-
-// Authenticate implements abi.Authenticator.
-func (p *Plugin) Authenticate(ctx context.Context, review *abi.TokenReview) (abi.TokenReviewStatus, error) {
-	req, err := json.Marshal(review)
-	if err != nil {
-		return abi.TokenReviewStatus{}, fmt.Errorf("encoding TokenReview for plugin %q: %w", p.manifest.Name, err)
-	}
-	out, err := p.roundTrip(ctx, abi.ExportAuthenticate, req)
-	if err != nil {
-		return abi.TokenReviewStatus{}, err
-	}
-	var ans struct {
-		Error  *string                `json:"error"`
-		Status *abi.TokenReviewStatus `json:"status"`
-	}
-	if err := p.decodeAnswer(out, &ans); err != nil {
-		return abi.TokenReviewStatus{}, err
-	}
-	switch {
-	case ans.Error != nil:
-		return abi.TokenReviewStatus{}, p.pluginError(*ans.Error)
-	case ans.Status == nil:
-		return abi.TokenReviewStatus{}, p.malformed("answer has no status")
-	}
-	return *ans.Status, nil
-}
-
-// Authorize implements abi.Authorizer.
-func (p *Plugin) Authorize(ctx context.Context, review *abi.SubjectAccessReview) (abi.SubjectAccessReviewStatus, error) {
-	req, err := json.Marshal(review)
-	if err != nil {
-		return abi.SubjectAccessReviewStatus{}, fmt.Errorf("encoding SubjectAccessReview for plugin %q: %w", p.manifest.Name, err)
-	}
-	out, err := p.roundTrip(ctx, abi.ExportAuthorize, req)
-	if err != nil {
-		return abi.SubjectAccessReviewStatus{}, err
-	}
-	var ans struct {
-		Error  *string                        `json:"error"`
-		Status *abi.SubjectAccessReviewStatus `json:"status"`
-	}
-	if err := p.decodeAnswer(out, &ans); err != nil {
-		return abi.SubjectAccessReviewStatus{}, err
-	}
-	switch {
-	case ans.Error != nil:
-		return abi.SubjectAccessReviewStatus{}, p.pluginError(*ans.Error)
-	case ans.Status == nil:
-		return abi.SubjectAccessReviewStatus{}, p.malformed("answer has no status")
-	}
-	return *ans.Status, nil
-}
-
-// Admit implements abi.MutatingAdmission.
-func (p *Plugin) Admit(ctx context.Context, review *abi.AdmissionReview) (abi.AdmissionResponse, error) {
-	return p.admission(ctx, abi.ExportAdmit, review)
-}
-
-// Validate implements abi.ValidatingAdmission.
-func (p *Plugin) Validate(ctx context.Context, review *abi.AdmissionReview) (abi.AdmissionResponse, error) {
-	return p.admission(ctx, abi.ExportValidate, review)
-}
-
-func (p *Plugin) admission(ctx context.Context, export string, review *abi.AdmissionReview) (abi.AdmissionResponse, error) {
-	// Encoded once per request, however many plugins see it.
-	req, err := review.Encoded()
-	if err != nil {
-		return abi.AdmissionResponse{}, fmt.Errorf("encoding AdmissionReview for plugin %q: %w", p.manifest.Name, err)
-	}
-	out, err := p.roundTrip(ctx, export, req)
-	if err != nil {
-		return abi.AdmissionResponse{}, err
-	}
-	var ans struct {
-		Error    *string                `json:"error"`
-		Response *abi.AdmissionResponse `json:"response"`
-	}
-	if err := p.decodeAnswer(out, &ans); err != nil {
-		return abi.AdmissionResponse{}, err
-	}
-	switch {
-	case ans.Error != nil:
-		return abi.AdmissionResponse{}, p.pluginError(*ans.Error)
-	case ans.Response == nil:
-		return abi.AdmissionResponse{}, p.malformed("answer has no response")
-	}
-	return *ans.Response, nil
 }

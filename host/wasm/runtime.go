@@ -105,6 +105,7 @@ func (r *Runtime) load(ctx context.Context, m *pluginapi.Manifest, wasm []byte, 
 
 		instrumented: err == nil,
 	}
+	p.Caller = pluginapi.NewCaller(m.Name, p.roundTrip)
 	ok := false
 	defer func() {
 		if !ok {

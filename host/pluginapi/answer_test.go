@@ -1,0 +1,126 @@
+package pluginapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/kapi-dev/kapi/abi"
+)
+
+// callKind calls the Caller's method of a kind and returns its answer as JSON.
+func callKind(ctx context.Context, c *Caller, kind abi.Kind) (string, error) {
+	var got any
+	var err error
+	switch kind {
+	case abi.KindAuthenticator:
+		got, err = c.Authenticate(ctx, abi.NewTokenReview(abi.TokenReviewSpec{Token: "t"}))
+	case abi.KindAuthorizer:
+		got, err = c.Authorize(ctx, abi.NewSubjectAccessReview(abi.SubjectAccessReviewSpec{User: "u"}))
+	case abi.KindMutatingAdmission:
+		got, err = c.Admit(ctx, abi.NewAdmissionReview(&abi.AdmissionRequest{UID: "1", Operation: "CREATE"}))
+	case abi.KindValidatingAdmission:
+		got, err = c.Validate(ctx, abi.NewAdmissionReview(&abi.AdmissionRequest{UID: "1", Operation: "CREATE"}))
+	}
+	b, _ := json.Marshal(got)
+	return string(b), err
+}
+
+func TestCallerDecodesTheAnswerEnvelope(t *testing.T) {
+	authn, authz := abi.KindAuthenticator, abi.KindAuthorizer
+	mutating, validating := abi.KindMutatingAdmission, abi.KindValidatingAdmission
+	tests := []struct {
+		name    string
+		kind    abi.Kind
+		answer  string
+		want    string        // the answer, when the call succeeds
+		reason  FailureReason // the CallError's reason, when it fails
+		wantErr string
+	}{
+		{"status", authn, `{"status":{"authenticated":true,"user":{"username":"a"}}}`,
+			`{"authenticated":true,"user":{"username":"a"}}`, "", ""},
+		{"status ignores response", authz, `{"response":7,"status":{"allowed":true}}`,
+			`{"allowed":true}`, "", ""},
+		{"response", mutating, `{"response":{"uid":"1","allowed":true}}`,
+			`{"uid":"1","allowed":true}`, "", ""},
+		{"response ignores status", validating, `{"status":7,"response":{"uid":"1","allowed":false}}`,
+			`{"uid":"1","allowed":false}`, "", ""},
+		{"error envelope", authn, `{"error":"token store down"}`,
+			"", ReasonError, `plugin "p": error: token store down`},
+		{"error beats the answer", mutating, `{"error":"no","response":{"uid":"1","allowed":true}}`,
+			"", ReasonError, `plugin "p": error: no`},
+		{"empty error", authz, `{"error":""}`,
+			"", ReasonError, `plugin "p": error: plugin answered with an empty error`},
+		{"no status", authz, `{}`,
+			"", ReasonMalformed, `plugin "p": malformed: answer has no status`},
+		{"no response", validating, `{"status":{}}`,
+			"", ReasonMalformed, `plugin "p": malformed: answer has no response`},
+		{"not JSON", mutating, `ok`,
+			"", ReasonMalformed, `plugin "p": malformed: answer is not the expected JSON: invalid character 'o' looking for beginning of value (answer starts "ok")`},
+		{"status of the wrong type", authn, `{"status":"yes"}`,
+			"", ReasonMalformed, `plugin "p": malformed: answer is not the expected JSON: json: cannot unmarshal string into Go struct field .status of type abi.TokenReviewStatus (answer starts "{\"status\":\"yes\"}")`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewCaller("p", func(_ context.Context, kind abi.Kind, _ []byte) ([]byte, error) {
+				if kind != tc.kind {
+					t.Errorf("round trip for kind %s, want %s", kind, tc.kind)
+				}
+				return []byte(tc.answer), nil
+			})
+			got, err := callKind(context.Background(), c, tc.kind)
+			if tc.wantErr == "" {
+				if err != nil || got != tc.want {
+					t.Errorf("answer %s, %v\nwant %s", got, err, tc.want)
+				}
+				return
+			}
+			var ce *CallError
+			if !errors.As(err, &ce) || ce.Reason != tc.reason || err.Error() != tc.wantErr {
+				t.Errorf("error %v\nwant %s (reason %s)", err, tc.wantErr, tc.reason)
+			}
+		})
+	}
+}
+
+func TestCallerSendsTheReviewAndPassesRoundTripErrorsOn(t *testing.T) {
+	failed := &CallError{Plugin: "p", Reason: ReasonTrap, Err: errors.New("unreachable")}
+	for _, kind := range []abi.Kind{abi.KindAuthenticator, abi.KindAuthorizer, abi.KindMutatingAdmission, abi.KindValidatingAdmission} {
+		t.Run(string(kind), func(t *testing.T) {
+			var sent []byte
+			c := NewCaller("p", func(_ context.Context, _ abi.Kind, request []byte) ([]byte, error) {
+				sent = request
+				return nil, failed
+			})
+			if _, err := callKind(context.Background(), c, kind); err != failed {
+				t.Errorf("error %v, want the round trip's own", err)
+			}
+			var review struct {
+				Kind string `json:"kind"`
+			}
+			if err := json.Unmarshal(sent, &review); err != nil || review.Kind == "" {
+				t.Errorf("request %s is not a review: %v", sent, err)
+			}
+		})
+	}
+}
+
+func TestCallerEncodesAnAdmissionReviewOnce(t *testing.T) {
+	review := abi.NewAdmissionReview(&abi.AdmissionRequest{UID: "1", Operation: "CREATE"})
+	encoded, err := review.Encoded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCaller("p", func(_ context.Context, _ abi.Kind, request []byte) ([]byte, error) {
+		if &request[0] != &encoded[0] {
+			t.Error("the request is not the review's shared encoding")
+		}
+		return []byte(`{"response":{"uid":"1","allowed":true}}`), nil
+	})
+	for _, call := range []func(context.Context, *abi.AdmissionReview) (abi.AdmissionResponse, error){c.Admit, c.Validate} {
+		if _, err := call(context.Background(), review); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
