@@ -81,6 +81,14 @@ func startBackend(ctx context.Context, s *Server) (*backend, error) {
 			_ = f.Close()
 			return nil, fmt.Errorf("storage for %s: %w", gr, err)
 		}
+		if gr == (schema.GroupResource{Resource: "services"}) {
+			// Cluster IPs and node ports are allocated from records in etcd, unique across
+			// replicas, as kube's service REST does.
+			if store, err = serviceAddresses(f, s.cfg.ServiceClusterIPRange, store); err != nil {
+				_ = f.Close()
+				return nil, err
+			}
+		}
 		owners[gr], prefixes[gr] = store, generic.KeyPrefix(res)
 		reg.Add(generic.NewEntry(res, store, deps))
 	}
@@ -133,6 +141,21 @@ func startBackend(ctx context.Context, s *Server) (*backend, error) {
 		_ = f.Close()
 	}
 	return be, nil
+}
+
+// serviceAddresses wraps the services' storage with cluster IP and node port allocation, its
+// records kept beside the services.
+func serviceAddresses(f *factory.Factory, cidr *net.IPNet, services storage.Interface) (storage.Interface, error) {
+	var records []storage.Interface
+	for _, res := range []*registry.Resource{builtin.IPAddressRecords, builtin.NodePortRecords} {
+		gr := schema.GroupResource{Group: res.Group, Resource: res.Plural}
+		s, _, err := f.ForResource(gr, generic.KeyPrefix(res), generic.Codec(res))
+		if err != nil {
+			return nil, fmt.Errorf("storage for %s: %w", gr, err)
+		}
+		records = append(records, s)
+	}
+	return builtin.NewServiceAddresses(records[0], records[1], cidr).Storage(services), nil
 }
 
 // controllerOptions are what the bootstrap objects and controllers need of the configuration.

@@ -1,8 +1,6 @@
 package builtin
 
 import (
-	"crypto/rand"
-	"encoding/binary"
 	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
@@ -44,17 +42,10 @@ func defaultService(svc *corev1.Service) {
 	}
 }
 
-// Service addresses. kube's service REST allocates cluster IPs and node ports from bitmaps kept
-// in etcd; a strategy has no such state, so kapi picks at random from kube's default ranges.
-// Collisions are possible (about one in a million per pair of services) and are not detected.
-var (
-	serviceCIDR       = netip.MustParsePrefix("10.96.0.0/12")
-	nodePortBase      = 30000
-	nodePortRangeSize = 2768
-)
-
-// allocateServiceAddresses fills clusterIP(s), IP families and node ports on create, as kube's
-// service REST does before storing a new service.
+// allocateServiceAddresses completes what a service's addresses imply on create and update:
+// clusterIPs mirrors clusterIP, the IP family follows the address (IPv4 until one is allocated),
+// the family policy is SingleStack. The addresses themselves, cluster IP and node ports, are
+// allocated by ServiceAddresses when the service is stored, unique across the cluster.
 func allocateServiceAddresses(svc *corev1.Service) {
 	if svc.Spec.Type == corev1.ServiceTypeExternalName {
 		return
@@ -62,10 +53,7 @@ func allocateServiceAddresses(svc *corev1.Service) {
 	if svc.Spec.ClusterIP == "" && len(svc.Spec.ClusterIPs) > 0 {
 		svc.Spec.ClusterIP = svc.Spec.ClusterIPs[0]
 	}
-	if svc.Spec.ClusterIP == "" {
-		svc.Spec.ClusterIP = randomServiceIP()
-	}
-	if len(svc.Spec.ClusterIPs) == 0 {
+	if len(svc.Spec.ClusterIPs) == 0 && svc.Spec.ClusterIP != "" {
 		svc.Spec.ClusterIPs = []string{svc.Spec.ClusterIP}
 	}
 	if len(svc.Spec.IPFamilies) == 0 {
@@ -79,32 +67,6 @@ func allocateServiceAddresses(svc *corev1.Service) {
 		p := corev1.IPFamilyPolicySingleStack
 		svc.Spec.IPFamilyPolicy = &p
 	}
-	wantsNodePorts := svc.Spec.Type == corev1.ServiceTypeNodePort ||
-		(svc.Spec.Type == corev1.ServiceTypeLoadBalancer && deref(svc.Spec.AllocateLoadBalancerNodePorts))
-	if wantsNodePorts {
-		for i := range svc.Spec.Ports {
-			if svc.Spec.Ports[i].NodePort == 0 {
-				svc.Spec.Ports[i].NodePort = int32(nodePortBase + int(randomUint32()%uint32(nodePortRangeSize)))
-			}
-		}
-	}
-}
-
-// randomServiceIP picks an address in serviceCIDR other than the network address and the
-// first host (the "kubernetes" service's).
-func randomServiceIP() string {
-	base := serviceCIDR.Addr().As4()
-	hostBits := 32 - serviceCIDR.Bits()
-	n := binary.BigEndian.Uint32(base[:]) + 2 + randomUint32()%(1<<hostBits-3)
-	var out [4]byte
-	binary.BigEndian.PutUint32(out[:], n)
-	return netip.AddrFrom4(out).String()
-}
-
-func randomUint32() uint32 {
-	var b [4]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms.
-	return binary.BigEndian.Uint32(b[:])
 }
 
 func defaultSecret(s *corev1.Secret) {

@@ -276,9 +276,9 @@ func TestValidateUpdate(t *testing.T) {
 		{"stateful set replicas may change", "apps", "statefulsets", &appsv1.StatefulSet{ObjectMeta: meta("s"), Spec: appsv1.StatefulSetSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: app}, Template: template(app)}},
 			func(o runtime.Object) { o.(*appsv1.StatefulSet).Spec.Replicas = int32Ptr(5) }, nil},
-		{"service cluster IP may not change", "", "services", &corev1.Service{ObjectMeta: meta("s"), Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}},
+		{"service cluster IP may not change", "", "services", &corev1.Service{ObjectMeta: meta("s"), Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.10", Ports: []corev1.ServicePort{{Port: 80}}}},
 			func(o runtime.Object) { o.(*corev1.Service).Spec.ClusterIP = "10.96.0.77" }, []string{"FieldValueInvalid spec.clusterIPs[0]"}},
-		{"service update may leave out the cluster IP", "", "services", &corev1.Service{ObjectMeta: meta("s"), Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}},
+		{"service update may leave out the cluster IP", "", "services", &corev1.Service{ObjectMeta: meta("s"), Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.10", Ports: []corev1.ServicePort{{Port: 80}}}},
 			func(o runtime.Object) {
 				s := o.(*corev1.Service)
 				s.Spec.ClusterIP, s.Spec.ClusterIPs = "", nil

@@ -1,0 +1,202 @@
+package builtin_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sync"
+	"testing"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kapi-dev/kapi/registry"
+	"github.com/kapi-dev/kapi/registry/builtin"
+	"github.com/kapi-dev/kapi/registry/generic"
+	"github.com/kapi-dev/kapi/storage/embedded"
+	"github.com/kapi-dev/kapi/storage/etcd3"
+)
+
+// startEtcd starts an embedded etcd for one test and returns a client to it.
+func startEtcd(t *testing.T) *clientv3.Client {
+	t.Helper()
+	e, err := embedded.Start(context.Background(), embedded.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("starting etcd: %v", err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	c, err := e.NewClient()
+	if err != nil {
+		t.Fatalf("etcd client: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// servicesResource is the services descriptor.
+func servicesResource(t *testing.T) *registry.Resource {
+	t.Helper()
+	for _, r := range builtin.Resources() {
+		if r.Group == "" && r.Plural == "services" {
+			return r
+		}
+	}
+	t.Fatal("no services resource")
+	return nil
+}
+
+// replica is one kapi replica's services store: its own allocator on the shared etcd.
+func replica(t *testing.T, c *clientv3.Client) *generic.Store {
+	t.Helper()
+	res := servicesResource(t)
+	const prefix = "/registry"
+	a := builtin.NewServiceAddresses(
+		etcd3.New(c, prefix, generic.Codec(builtin.IPAddressRecords)),
+		etcd3.New(c, prefix, generic.Codec(builtin.NodePortRecords)), nil)
+	return generic.NewStore(res, a.Storage(etcd3.New(c, prefix, generic.Codec(res))), generic.Deps{})
+}
+
+func service(name, clusterIP string, typ corev1.ServiceType, nodePort int32) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: corev1.ServiceSpec{Type: typ, ClusterIP: clusterIP,
+			Ports: []corev1.ServicePort{{Port: 80, NodePort: nodePort}}},
+	}
+}
+
+func create(s *generic.Store, svc *corev1.Service) (*corev1.Service, error) {
+	out, err := s.Create(context.Background(), "ns", svc, registry.Admission{}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return out.(*corev1.Service), nil
+}
+
+// wantInvalid asserts a 422 with kube's message. The field error renders a slice value as JSON
+// (["10.96.0.10"]), as the k8s.io/apimachinery kube-apiserver of this version is built with does.
+func wantInvalid(t *testing.T, err error, msg string) {
+	t.Helper()
+	if !apierrors.IsInvalid(err) {
+		t.Fatalf("got %v, want 422 Invalid", err)
+	}
+	if err.Error() != msg {
+		t.Errorf("message\n got %s\nwant %s", err.Error(), msg)
+	}
+}
+
+func TestServiceAddressesConcurrentCreatesAcrossReplicas(t *testing.T) {
+	c := startEtcd(t)
+	replicas := []*generic.Store{replica(t, c), replica(t, c)}
+	const n = 40
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		ips  = map[string]string{}
+		port = map[int32]string{}
+		errs []error
+	)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			svc, err := create(replicas[i%2], service(fmt.Sprintf("s%d", i), "", corev1.ServiceTypeNodePort, 0))
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			if other, ok := ips[svc.Spec.ClusterIP]; ok {
+				errs = append(errs, fmt.Errorf("%s and %s both got %s", other, svc.Name, svc.Spec.ClusterIP))
+			}
+			ips[svc.Spec.ClusterIP] = svc.Name
+			np := svc.Spec.Ports[0].NodePort
+			if other, ok := port[np]; ok {
+				errs = append(errs, fmt.Errorf("%s and %s both got node port %d", other, svc.Name, np))
+			}
+			port[np] = svc.Name
+			ip, err := netip.ParseAddr(svc.Spec.ClusterIP)
+			if err != nil || !netip.MustParsePrefix("10.96.0.0/12").Contains(ip) || svc.Spec.ClusterIP == "10.96.0.0" || svc.Spec.ClusterIP == "10.96.0.1" {
+				errs = append(errs, fmt.Errorf("%s got cluster IP %q", svc.Name, svc.Spec.ClusterIP))
+			}
+			if np < 30000 || np > 32767 {
+				errs = append(errs, fmt.Errorf("%s got node port %d", svc.Name, np))
+			}
+		}(i)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		t.Error(err)
+	}
+	if len(ips) != n || len(port) != n {
+		t.Errorf("%d distinct IPs and %d distinct node ports for %d services", len(ips), len(port), n)
+	}
+}
+
+func TestServiceAddressesChosenTakenReleased(t *testing.T) {
+	ctx := context.Background()
+	c := startEtcd(t)
+	a, b := replica(t, c), replica(t, c)
+
+	if _, err := create(a, service("first", "10.96.0.10", corev1.ServiceTypeNodePort, 30080)); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	// Through the other replica: the IP and the port are taken.
+	_, err := create(b, service("second", "10.96.0.10", corev1.ServiceTypeClusterIP, 0))
+	wantInvalid(t, err, `Service "second" is invalid: spec.clusterIPs: Invalid value: ["10.96.0.10"]: failed to allocate IP 10.96.0.10: provided IP is already allocated`)
+	_, err = create(b, service("third", "10.96.0.11", corev1.ServiceTypeNodePort, 30080))
+	wantInvalid(t, err, `Service "third" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated`)
+	_, err = create(b, service("outside", "10.200.0.1", corev1.ServiceTypeClusterIP, 0))
+	wantInvalid(t, err, `Service "outside" is invalid: spec.clusterIPs: Invalid value: ["10.200.0.1"]: failed to allocate IP 10.200.0.1: the provided IP (10.200.0.1) is not in the valid range. The range of valid IPs is 10.96.0.0/12`)
+	_, err = create(b, service("highport", "", corev1.ServiceTypeNodePort, 40000))
+	wantInvalid(t, err, `Service "highport" is invalid: spec.ports[0].nodePort: Invalid value: 40000: provided port is not in the valid range. The range of valid ports is 30000-32767`)
+
+	// The failed create of "third" gave 10.96.0.11 back.
+	if _, err := create(b, service("fourth", "10.96.0.11", corev1.ServiceTypeClusterIP, 0)); err != nil {
+		t.Fatalf("10.96.0.11 was not released by a failed create: %v", err)
+	}
+	// A create that fails in storage (the name is taken) gives back what it allocated too.
+	if _, err := create(b, service("fourth", "10.96.0.12", corev1.ServiceTypeClusterIP, 0)); !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("got %v, want AlreadyExists", err)
+	}
+	if _, err := create(a, service("fifth", "10.96.0.12", corev1.ServiceTypeClusterIP, 0)); err != nil {
+		t.Fatalf("10.96.0.12 was not released after AlreadyExists: %v", err)
+	}
+
+	// An update to ClusterIP gives the node port back; a delete gives the IP back.
+	_, _, err = a.Update(ctx, "ns", "first", "", func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
+		svc := cur.DeepCopyObject().(*corev1.Service)
+		svc.Spec.Type = corev1.ServiceTypeClusterIP
+		return svc, nil
+	}, registry.Admission{}, false, nil)
+	if err != nil {
+		t.Fatalf("update to ClusterIP: %v", err)
+	}
+	if _, err := create(b, service("port-reuse", "", corev1.ServiceTypeNodePort, 30080)); err != nil {
+		t.Fatalf("node port 30080 was not released by the update: %v", err)
+	}
+	if _, _, err := a.Delete(ctx, "ns", "first", registry.Admission{}, nil); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if _, err := create(b, service("ip-reuse", "10.96.0.10", corev1.ServiceTypeClusterIP, 0)); err != nil {
+		t.Fatalf("10.96.0.10 was not released by the delete: %v", err)
+	}
+}
+
+func TestServiceAddressesRepairRecordsExistingServices(t *testing.T) {
+	c := startEtcd(t)
+	res := servicesResource(t)
+	// A service stored without records, as by a kapi that kept none.
+	plain := generic.NewStore(res, etcd3.New(c, "/registry", generic.Codec(res)), generic.Deps{})
+	if _, err := create(plain, service("old", "10.96.0.30", corev1.ServiceTypeNodePort, 30030)); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	s := replica(t, c)
+	_, err := create(s, service("new", "10.96.0.30", corev1.ServiceTypeClusterIP, 0))
+	wantInvalid(t, err, `Service "new" is invalid: spec.clusterIPs: Invalid value: ["10.96.0.30"]: failed to allocate IP 10.96.0.30: provided IP is already allocated`)
+	_, err = create(s, service("new", "", corev1.ServiceTypeNodePort, 30030))
+	wantInvalid(t, err, `Service "new" is invalid: spec.ports[0].nodePort: Invalid value: 30030: provided port is already allocated`)
+}
