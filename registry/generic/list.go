@@ -7,7 +7,9 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -34,7 +36,30 @@ func (s *Store) List(ctx context.Context, namespace string, opts *metav1.ListOpt
 	if err != nil {
 		return nil, s.statusError(err, "", opts.ResourceVersion)
 	}
+	if err := s.untypeItems(list); err != nil {
+		return nil, err
+	}
 	return s.typed(list), nil
+}
+
+// untypeItems clears apiVersion and kind on the items of a typed list, as kube's typed lists
+// carry none (only the list says its kind). The items are the list's own copies of the stored
+// objects (storage fills a new Items slice on every list, copying each struct), so a cached
+// object is never written to. Custom resources' items keep theirs, as kube's do.
+func (s *Store) untypeItems(list runtime.Object) error {
+	if _, ok := list.(*unstructured.UnstructuredList); ok {
+		return nil
+	}
+	err := meta.EachListItem(list, func(item runtime.Object) error {
+		if !item.GetObjectKind().GroupVersionKind().Empty() {
+			item.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
+		}
+		return nil
+	})
+	if err != nil {
+		return apierrors.NewInternalError(fmt.Errorf("reading a %s list: %w", s.res.Kind, err))
+	}
+	return nil
 }
 
 // Watch streams changes to the objects in namespace ("" for all) that opts select. The watch

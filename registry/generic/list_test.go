@@ -2,6 +2,7 @@ package generic
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -10,6 +11,10 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/kapi-dev/kapi/registry"
+	"github.com/kapi-dev/kapi/registry/builtin"
+	"github.com/kapi-dev/kapi/storage"
+	"github.com/kapi-dev/kapi/storage/etcd3"
+	"github.com/kapi-dev/kapi/storage/watchcache"
 )
 
 func TestListScopesAndSelectors(t *testing.T) {
@@ -196,4 +201,51 @@ func TestWatchSendInitialEvents(t *testing.T) {
 	if strings.Join(added, " ") != "a b" {
 		t.Errorf("initial events %v, want a and b", added)
 	}
+}
+
+// A typed list's items carry no apiVersion or kind, as kube's; the objects a watch cache holds
+// (and shares with every reader) keep theirs.
+func TestListItemsCarryNoKind(t *testing.T) {
+	ctx := context.Background()
+	res := configMapsResource(t)
+	prefix := fmt.Sprintf("/test-%d", prefixCounter.Add(1))
+	cache, err := watchcache.New(etcd3.New(etcdClient, prefix, Codec(res)), KeyPrefix(res), Codec(res), watchcache.Options{})
+	if err != nil {
+		t.Fatalf("watch cache: %v", err)
+	}
+	defer cache.Stop()
+	s := NewStore(res, cache, Deps{})
+	mustCreate(t, s, "ns", configMap("a", nil))
+
+	for _, rv := range []string{"", "0"} { // from etcd, from the cache
+		list, err := s.List(ctx, "ns", &metav1.ListOptions{ResourceVersion: rv})
+		if err != nil {
+			t.Fatalf("list: %v", err)
+		}
+		l := list.(*corev1.ConfigMapList)
+		if l.APIVersion != "v1" || l.Kind != "ConfigMapList" {
+			t.Errorf("rv %q: list apiVersion/kind %q/%q", rv, l.APIVersion, l.Kind)
+		}
+		if len(l.Items) != 1 || l.Items[0].APIVersion != "" || l.Items[0].Kind != "" {
+			t.Fatalf("rv %q: items %+v, want one without apiVersion and kind", rv, l.Items)
+		}
+	}
+	cached, err := cache.Get(ctx, KeyPrefix(res)+"ns/a", storage.GetOptions{ResourceVersion: "0"})
+	if err != nil {
+		t.Fatalf("get from the cache: %v", err)
+	}
+	if gvk := cached.GetObjectKind().GroupVersionKind(); gvk.Kind != "ConfigMap" {
+		t.Errorf("the cached object lost its kind: %v", gvk)
+	}
+}
+
+func configMapsResource(t *testing.T) *registry.Resource {
+	t.Helper()
+	for _, r := range builtin.Resources() {
+		if r.Group == "" && r.Plural == "configmaps" {
+			return r
+		}
+	}
+	t.Fatal("no configmaps resource")
+	return nil
 }
