@@ -62,8 +62,8 @@ func Elements(array []byte, fn func(elem []byte) bool) bool {
 	if i >= len(array) || array[i] != '[' {
 		return false
 	}
-	i = skipSpace(array, i+1)
-	if i < len(array) && array[i] == ']' {
+	i, more := firstItem(array, i, ']')
+	if !more {
 		return true
 	}
 	for i < len(array) {
@@ -74,18 +74,11 @@ func Elements(array []byte, fn func(elem []byte) bool) bool {
 		if !fn(array[i:end]) {
 			return true
 		}
-		i = skipSpace(array, end)
-		if i >= len(array) {
-			return false
+		next, more, closed := nextItem(array, end, ']')
+		if !more {
+			return closed
 		}
-		switch array[i] {
-		case ',':
-			i = skipSpace(array, i+1)
-		case ']':
-			return true
-		default:
-			return false
-		}
+		i = next
 	}
 	return false
 }
@@ -100,43 +93,27 @@ func Members(object []byte, fn func(name, value []byte) bool) bool {
 	if i >= len(object) || object[i] != '{' {
 		return false
 	}
-	i = skipSpace(object, i+1)
-	if i < len(object) && object[i] == '}' {
+	i, more := firstItem(object, i, '}')
+	if !more {
 		return true
 	}
 	for i < len(object) {
-		if object[i] != '"' {
-			return false
-		}
-		end, ok := skipString(object, i)
+		name, value, ok := memberName(object, i)
 		if !ok {
 			return false
 		}
-		name := object[i:end]
-		i = skipSpace(object, end)
-		if i >= len(object) || object[i] != ':' {
-			return false
-		}
-		i = skipSpace(object, i+1)
-		vend, ok := skipValue(object, i)
+		end, ok := skipValue(object, value)
 		if !ok {
 			return false
 		}
-		if !fn(name, object[i:vend]) {
+		if !fn(name, object[value:end]) {
 			return true
 		}
-		i = skipSpace(object, vend)
-		if i >= len(object) {
-			return false
+		next, more, closed := nextItem(object, end, '}')
+		if !more {
+			return closed
 		}
-		switch object[i] {
-		case ',':
-			i = skipSpace(object, i+1)
-		case '}':
-			return true
-		default:
-			return false
-		}
+		i = next
 	}
 	return false
 }
@@ -169,60 +146,80 @@ func Unquote(raw []byte) (string, bool) {
 
 // member finds key in the object starting at doc[i] and returns the start of its value.
 func member(doc []byte, i int, key string) (int, bool) {
-	i = skipSpace(doc, i+1)
-	if i < len(doc) && doc[i] == '}' {
-		return 0, false
-	}
-	for i < len(doc) {
-		if doc[i] != '"' {
-			return 0, false
-		}
-		end, ok := skipString(doc, i)
+	i, more := firstItem(doc, i, '}')
+	for more && i < len(doc) {
+		name, value, ok := memberName(doc, i)
 		if !ok {
 			return 0, false
 		}
-		name := doc[i:end]
-		i = skipSpace(doc, end)
-		if i >= len(doc) || doc[i] != ':' {
-			return 0, false
-		}
-		i = skipSpace(doc, i+1)
 		if keyEquals(name, key) {
-			return i, true
+			return value, true
 		}
-		if i, ok = skipValue(doc, i); !ok {
+		end, ok := skipValue(doc, value)
+		if !ok {
 			return 0, false
 		}
-		i = skipSpace(doc, i)
-		if i >= len(doc) || doc[i] != ',' {
-			return 0, false
-		}
-		i = skipSpace(doc, i+1)
+		i, more, _ = nextItem(doc, end, '}')
 	}
 	return 0, false
 }
 
 // element finds the n-th element of the array starting at doc[i].
 func element(doc []byte, i, n int) (int, bool) {
-	i = skipSpace(doc, i+1)
-	if i < len(doc) && doc[i] == ']' {
-		return 0, false
-	}
-	for k := 0; i < len(doc); k++ {
+	i, more := firstItem(doc, i, ']')
+	for k := 0; more && i < len(doc); k++ {
 		if k == n {
 			return i, true
 		}
-		var ok bool
-		if i, ok = skipValue(doc, i); !ok {
+		end, ok := skipValue(doc, i)
+		if !ok {
 			return 0, false
 		}
-		i = skipSpace(doc, i)
-		if i >= len(doc) || doc[i] != ',' {
-			return 0, false
-		}
-		i = skipSpace(doc, i+1)
+		i, more, _ = nextItem(doc, end, ']')
 	}
 	return 0, false
+}
+
+// firstItem returns where the first member or element of the object or array opening at doc[i]
+// starts, or false when close follows at once (it is empty).
+func firstItem(doc []byte, i int, close byte) (int, bool) {
+	i = skipSpace(doc, i+1)
+	return i, i >= len(doc) || doc[i] != close
+}
+
+// nextItem reads what follows a member or element whose value ends at doc[i], in an object or
+// array that close ends: a comma and then where the next one starts (more), or close (closed).
+// Anything else, or the end of doc, is neither: the document is not well-formed.
+func nextItem(doc []byte, i int, close byte) (next int, more, closed bool) {
+	i = skipSpace(doc, i)
+	if i >= len(doc) {
+		return 0, false, false
+	}
+	switch doc[i] {
+	case ',':
+		return skipSpace(doc, i+1), true, false
+	case close:
+		return 0, false, true
+	}
+	return 0, false, false
+}
+
+// memberName reads the name and the colon of the object member starting at doc[i]: it returns
+// the name, still quoted, and where the member's value starts.
+func memberName(doc []byte, i int) (name []byte, value int, ok bool) {
+	if i >= len(doc) || doc[i] != '"' {
+		return nil, 0, false
+	}
+	end, ok := skipString(doc, i)
+	if !ok {
+		return nil, 0, false
+	}
+	name = doc[i:end]
+	i = skipSpace(doc, end)
+	if i >= len(doc) || doc[i] != ':' {
+		return nil, 0, false
+	}
+	return name, skipSpace(doc, i+1), true
 }
 
 func keyEquals(quoted []byte, key string) bool {
