@@ -25,20 +25,32 @@ func BuildGoGuest(t testing.TB, dir string) []byte {
 	if b, ok := built.Load(abs); ok {
 		return b.([]byte)
 	}
-	out := filepath.Join(t.TempDir(), filepath.Base(abs)+".wasm")
-	cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", out, ".")
-	cmd.Dir = abs
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	b := goBuild(t, "Wasm guest", dir, filepath.Join(t.TempDir(), filepath.Base(abs)+".wasm"),
+		[]string{"GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0"}, "-buildmode=c-shared")
+	built.Store(abs, b)
+	return b
+}
+
+// goBuild runs go build with flags on the main package in dir, writing out, with env added to
+// the test's environment, and returns out's bytes. A failed build fails the test with the
+// compiler's output, naming what was built.
+func goBuild(t testing.TB, what, dir, out string, env []string, flags ...string) []byte {
+	t.Helper()
+	args := append(append([]string{"build"}, flags...), "-o", out, ".")
+	cmd := exec.Command(goTool(), args...)
+	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	var output bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &output, &output
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("building Wasm guest %s: %v\n%s", dir, err, stderr.String())
+		t.Fatalf("building %s %s: %v\n%s", what, dir, err, output.String())
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	built.Store(abs, b)
 	return b
 }
 

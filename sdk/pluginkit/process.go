@@ -1,11 +1,9 @@
 package pluginkit
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -61,17 +59,7 @@ func BuildProcessPlugin(t testing.TB, dir string) string {
 		}
 		return exe
 	}
-	cmd := exec.Command(goTool(), "build", "-o", exe, ".")
-	cmd.Dir = abs
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("building process plugin %s: %v\n%s", dir, err, out.String())
-	}
-	b, err := os.ReadFile(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := goBuild(t, "process plugin", dir, exe, nil)
 	builtExecutables.Store(abs, b)
 	return exe
 }
