@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tetratelabs/wazero"
@@ -170,7 +171,7 @@ func checkModule(c wazero.CompiledModule, kind abi.Kind) error {
 			}
 			return nil
 		}
-		if !sameTypes(f.ParamTypes(), s.params) || !sameTypes(f.ResultTypes(), s.results) {
+		if !slices.Equal(f.ParamTypes(), s.params) || !slices.Equal(f.ResultTypes(), s.results) {
 			return fmt.Errorf("export %s has signature %v -> %v, want %v -> %v", name,
 				typeNames(f.ParamTypes()), typeNames(f.ResultTypes()), typeNames(s.params), typeNames(s.results))
 		}
@@ -193,18 +194,6 @@ func checkModule(c wazero.CompiledModule, kind abi.Kind) error {
 		}
 	}
 	return nil
-}
-
-func sameTypes(a, b []api.ValueType) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func typeNames(ts []api.ValueType) []string {
