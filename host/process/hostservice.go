@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/kapi-dev/kapi/abi"
 	"github.com/kapi-dev/kapi/host/pluginapi"
@@ -34,24 +33,16 @@ var hostServiceDesc = grpc.ServiceDesc{
 	Metadata: "kapi/abi/v1/host.proto",
 }
 
+// hostMethod adapts a host call to gRPC's method handler, answering a failure with the gRPC
+// status of its abi.HostError.
 func hostMethod(name string, f hostCall) grpc.MethodDesc {
-	return grpc.MethodDesc{MethodName: name, Handler: func(srv any, ctx context.Context, dec func(any) error, icpt grpc.UnaryServerInterceptor) (any, error) {
-		in := new(wrapperspb.BytesValue)
-		if err := dec(in); err != nil {
-			return nil, err
+	return sdkprocess.BytesMethod(sdkprocess.HostService, name, func(srv any, ctx context.Context, req []byte) ([]byte, error) {
+		out, err := f(srv.(*hostServer).host(), ctx, req)
+		if err != nil {
+			return nil, sdkprocess.HostErrorStatus(pluginapi.HostErrorOf(err))
 		}
-		run := func(ctx context.Context, req any) (any, error) {
-			out, err := f(srv.(*hostServer).host(), ctx, req.(*wrapperspb.BytesValue).GetValue())
-			if err != nil {
-				return nil, sdkprocess.HostErrorStatus(pluginapi.HostErrorOf(err))
-			}
-			return wrapperspb.Bytes(out), nil
-		}
-		if icpt == nil {
-			return run(ctx, in)
-		}
-		return icpt(ctx, in, &grpc.UnaryServerInfo{Server: srv, FullMethod: sdkprocess.FullMethod(sdkprocess.HostService, name)}, run)
-	}}
+		return out, nil
+	})
 }
 
 func badHostRequest(what string, err error) error {

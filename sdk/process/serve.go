@@ -14,7 +14,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/kapi-dev/kapi/abi"
 )
@@ -98,26 +97,11 @@ var pluginServiceDesc = grpc.ServiceDesc{
 	Metadata: "kapi/abi/v1/plugin.proto",
 }
 
-// unary adapts a call to gRPC's method handler: decode Bytes, run the call (recovering a panic
-// into an Internal status), encode Bytes.
+// unary adapts a call to gRPC's method handler, recovering a panic into an Internal status.
 func unary(name string, f call) grpc.MethodDesc {
-	return grpc.MethodDesc{MethodName: name, Handler: func(srv any, ctx context.Context, dec func(any) error, icpt grpc.UnaryServerInterceptor) (any, error) {
-		in := new(wrapperspb.BytesValue)
-		if err := dec(in); err != nil {
-			return nil, err
-		}
-		run := func(ctx context.Context, req any) (any, error) {
-			out, err := safeCall(srv.(*pluginServer), ctx, f, req.(*wrapperspb.BytesValue).GetValue())
-			if err != nil {
-				return nil, err
-			}
-			return wrapperspb.Bytes(out), nil
-		}
-		if icpt == nil {
-			return run(ctx, in)
-		}
-		return icpt(ctx, in, &grpc.UnaryServerInfo{Server: srv, FullMethod: FullMethod(PluginService, name)}, run)
-	}}
+	return BytesMethod(PluginService, name, func(srv any, ctx context.Context, req []byte) ([]byte, error) {
+		return safeCall(srv.(*pluginServer), ctx, f, req)
+	})
 }
 
 func safeCall(s *pluginServer, ctx context.Context, f call, req []byte) (out []byte, err error) {

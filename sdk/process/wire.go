@@ -1,14 +1,17 @@
 package process
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/kapi-dev/kapi/abi"
 )
@@ -158,4 +161,32 @@ func StatusHostError(err error) *abi.HostError {
 		}
 	}
 	return &abi.HostError{Code: abi.HostErrInternal, Message: st.Message()}
+}
+
+// BytesHandler serves one method of a service whose methods take and return Bytes: srv is the
+// service's implementation as registered with the gRPC server, req and the answer the data.
+type BytesHandler func(srv any, ctx context.Context, req []byte) ([]byte, error)
+
+// BytesMethod describes a method of service (the Plugin or the Host service) for its
+// grpc.ServiceDesc: it decodes the request's Bytes, runs handle (through the server's
+// interceptor, if it has one) and encodes the answer's Bytes. An error from handle is the call's
+// answer as it is, so it should be a gRPC status.
+func BytesMethod(service, name string, handle BytesHandler) grpc.MethodDesc {
+	return grpc.MethodDesc{MethodName: name, Handler: func(srv any, ctx context.Context, dec func(any) error, icpt grpc.UnaryServerInterceptor) (any, error) {
+		in := new(wrapperspb.BytesValue)
+		if err := dec(in); err != nil {
+			return nil, err
+		}
+		run := func(ctx context.Context, req any) (any, error) {
+			out, err := handle(srv, ctx, req.(*wrapperspb.BytesValue).GetValue())
+			if err != nil {
+				return nil, err
+			}
+			return wrapperspb.Bytes(out), nil
+		}
+		if icpt == nil {
+			return run(ctx, in)
+		}
+		return icpt(ctx, in, &grpc.UnaryServerInfo{Server: srv, FullMethod: FullMethod(service, name)}, run)
+	}}
 }
