@@ -215,10 +215,15 @@ func TestListItemsCarryNoKind(t *testing.T) {
 	}
 	defer cache.Stop()
 	s := NewStore(res, cache, Deps{})
-	mustCreate(t, s, "ns", configMap("a", nil))
+	created := mustCreate(t, s, "ns", configMap("a", nil)).(*corev1.ConfigMap)
 
-	for _, rv := range []string{"", "0"} { // from etcd, from the cache
-		list, err := s.List(ctx, "ns", &metav1.ListOptions{ResourceVersion: rv})
+	// From etcd, and from the cache once it holds the object.
+	for _, rv := range []string{"", created.ResourceVersion} {
+		opts := &metav1.ListOptions{ResourceVersion: rv}
+		if rv != "" {
+			opts.ResourceVersionMatch = metav1.ResourceVersionMatchNotOlderThan
+		}
+		list, err := s.List(ctx, "ns", opts)
 		if err != nil {
 			t.Fatalf("list: %v", err)
 		}
