@@ -17,22 +17,14 @@ import (
 	"github.com/kapi-dev/kapi/registry/builtin"
 	"github.com/kapi-dev/kapi/registry/generic"
 	"github.com/kapi-dev/kapi/storage/embedded"
+	"github.com/kapi-dev/kapi/storage/embedded/embeddedtest"
 	"github.com/kapi-dev/kapi/storage/etcd3"
 )
 
 // startEtcd starts an embedded etcd for one test and returns a client to it.
 func startEtcd(t *testing.T) *clientv3.Client {
 	t.Helper()
-	e, err := embedded.Start(context.Background(), embedded.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("starting etcd: %v", err)
-	}
-	t.Cleanup(func() { _ = e.Close() })
-	c, err := e.NewClient()
-	if err != nil {
-		t.Fatalf("etcd client: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
+	_, c := embeddedtest.Start(t, embedded.Config{})
 	return c
 }
 

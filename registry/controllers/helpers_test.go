@@ -19,7 +19,7 @@ import (
 	"github.com/kapi-dev/kapi/registry/builtin"
 	"github.com/kapi-dev/kapi/registry/generic"
 	"github.com/kapi-dev/kapi/storage"
-	"github.com/kapi-dev/kapi/storage/embedded"
+	"github.com/kapi-dev/kapi/storage/embedded/embeddedtest"
 	"github.com/kapi-dev/kapi/storage/etcd3"
 	"github.com/kapi-dev/kapi/storage/watchcache"
 )
@@ -29,29 +29,10 @@ import (
 var etcdClient *clientv3.Client
 
 func TestMain(m *testing.M) {
-	os.Exit(runWithEtcd(m))
-}
-
-func runWithEtcd(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "controllers-etcd-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	e, err := embedded.Start(context.Background(), embedded.Config{Dir: dir})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting etcd:", err)
-		return 1
-	}
-	defer e.Close()
-	etcdClient, err = e.NewClient()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "etcd client:", err)
-		return 1
-	}
-	defer etcdClient.Close()
-	return m.Run()
+	os.Exit(embeddedtest.Run(func(c *clientv3.Client) int {
+		etcdClient = c
+		return m.Run()
+	}))
 }
 
 var prefixCounter atomic.Int64

@@ -1,7 +1,6 @@
 package etcd3
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/kapi-dev/kapi/storage"
 	"github.com/kapi-dev/kapi/storage/embedded"
+	"github.com/kapi-dev/kapi/storage/embedded/embeddedtest"
 )
 
 // configMapCodec stores ConfigMaps as JSON, as the registry's codecs do.
@@ -31,20 +31,8 @@ type testEtcd struct {
 
 func startEtcd(t testing.TB, cfg embedded.Config) *testEtcd {
 	t.Helper()
-	if cfg.Dir == "" {
-		cfg.Dir = t.TempDir()
-	}
 	cfg.UnsafeNoFsync = true // a test's etcd outlives no crash
-	e, err := embedded.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	c, err := e.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	e, c := embeddedtest.Start(t, cfg)
 	return &testEtcd{server: e, client: c}
 }
 

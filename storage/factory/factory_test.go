@@ -16,6 +16,7 @@ import (
 
 	"github.com/kapi-dev/kapi/storage"
 	"github.com/kapi-dev/kapi/storage/embedded"
+	"github.com/kapi-dev/kapi/storage/embedded/embeddedtest"
 	"github.com/kapi-dev/kapi/storage/etcdconfig"
 )
 
@@ -28,17 +29,7 @@ var configMapCodec = storage.Codec{
 
 func startEtcd(t *testing.T) (*embedded.Etcd, *clientv3.Client) {
 	t.Helper()
-	e, err := embedded.Start(context.Background(), embedded.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	c, err := e.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return e, c
+	return embeddedtest.Start(t, embedded.Config{})
 }
 
 func create(t *testing.T, s storage.Interface, key, name string) string {

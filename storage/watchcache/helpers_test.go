@@ -18,6 +18,7 @@ import (
 
 	"github.com/kapi-dev/kapi/storage"
 	"github.com/kapi-dev/kapi/storage/embedded"
+	"github.com/kapi-dev/kapi/storage/embedded/embeddedtest"
 	"github.com/kapi-dev/kapi/storage/etcd3"
 )
 
@@ -41,16 +42,7 @@ type testEnv struct {
 // startEtcd starts an embedded etcd for the test and returns a client of it.
 func startEtcd(t testing.TB) *clientv3.Client {
 	t.Helper()
-	e, err := embedded.Start(context.Background(), embedded.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	c, err := e.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	_, c := embeddedtest.Start(t, embedded.Config{})
 	return c
 }
 
