@@ -14,6 +14,7 @@ import (
 	"github.com/kapi-dev/kapi/abi"
 	"github.com/kapi-dev/kapi/host/pluginapi"
 	"github.com/kapi-dev/kapi/host/process"
+	"github.com/kapi-dev/kapi/sdk/pluginkit"
 )
 
 func TestEveryKindCrossesTheProcessBoundary(t *testing.T) {
@@ -76,8 +77,8 @@ func TestHostServicesOverTheBroker(t *testing.T) {
 	reader := pluginapi.NewFixtureReader()
 	nsA := `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team-a","labels":{"team":"a"}}}`
 	reader.Put(abi.GroupVersionResource{Version: "v1", Resource: "namespaces"}, "", "team-a", []byte(nsA))
-	var logs logBuffer
-	p := load(t, m, pluginapi.NewHostServices(m, logs.logger(), reader, nil), process.Options{Logger: logs.logger()})
+	var logs pluginkit.LogBuffer
+	p := load(t, m, pluginapi.NewHostServices(m, logs.Logger(), reader, nil), process.Options{Logger: logs.Logger()})
 
 	tests := []struct {
 		user, namespace string

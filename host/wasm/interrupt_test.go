@@ -2,7 +2,6 @@ package wasm_test
 
 import (
 	"context"
-	"log/slog"
 	"runtime"
 	"strings"
 	"testing"
@@ -26,8 +25,8 @@ func TestDeadlineStopsSpinningGuests(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
 			module := pluginkit.AssembleWAT(t, tc.file)
-			logs := &syncBuffer{}
-			r := newRuntime(t, wasm.RuntimeConfig{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+			logs := &pluginkit.LogBuffer{}
+			r := newRuntime(t, wasm.RuntimeConfig{Logger: logs.Logger()})
 			p := load(t, r, manifest(t, "{name: spin, kind: ValidatingAdmission, abiVersion: '1.0', entry: s.wasm, limits: {timeout: 100ms, instances: 1}}"), module, nil)
 			// Collections keep stopping the world meanwhile: a guest that cannot be preempted
 			// would hold them off, and with them the timer that is to stop it.

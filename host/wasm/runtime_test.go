@@ -1,7 +1,6 @@
 package wasm_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,24 +22,6 @@ import (
 	"github.com/kapi-dev/kapi/host/wasm"
 	"github.com/kapi-dev/kapi/sdk/pluginkit"
 )
-
-// syncBuffer is a log sink that tests read while guests write to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func manifest(t testing.TB, yaml string) *pluginapi.Manifest {
 	t.Helper()
@@ -95,8 +75,8 @@ config: {prefix: "p-"}
 
 func TestGoodGuestEveryKindAndHostService(t *testing.T) {
 	module := pluginkit.BuildGoGuest(t, "testdata/guests/good")
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, nil))
+	logs := &pluginkit.LogBuffer{}
+	logger := logs.Logger()
 	r := newRuntime(t, wasm.RuntimeConfig{Logger: logger})
 	ctx := context.Background()
 
