@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -216,6 +217,7 @@ type convertingWatcher struct {
 	from  func(runtime.Object) (runtime.Object, error)
 	out   chan *storage.Event
 	done  chan struct{}
+	once  sync.Once
 }
 
 func (w *convertingWatcher) run() {
@@ -258,11 +260,7 @@ func (w *convertingWatcher) ResultChan() <-chan *storage.Event { return w.out }
 
 // Stop stops the owner's watch and the conversion.
 func (w *convertingWatcher) Stop() {
-	select {
-	case <-w.done:
-	default:
-		close(w.done)
-	}
+	w.once.Do(func() { close(w.done) })
 	w.inner.Stop()
 }
 

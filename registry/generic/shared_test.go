@@ -8,7 +8,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 
@@ -128,6 +130,25 @@ func TestSharedStorageEventsBothWays(t *testing.T) {
 				t.Errorf("got %v, want %v", names, tc.want)
 			}
 		})
+	}
+
+	// An update through events.k8s.io is the core event's update; a delete deletes both.
+	_, _, err = events.Update(ctx, "ns", "from-events", "", func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
+		e := cur.DeepCopyObject().(*eventsv1.Event)
+		e.Note = "scaled up again"
+		return e, nil
+	}, registry.Admission{}, false, nil)
+	if err != nil {
+		t.Fatalf("update through events.k8s.io: %v", err)
+	}
+	if obj, err := core.Get(ctx, "ns", "from-events", &metav1.GetOptions{}); err != nil || obj.(*corev1.Event).Message != "scaled up again" {
+		t.Errorf("core event after the update: %v %v", obj, err)
+	}
+	if _, _, err := events.Delete(ctx, "ns", "from-core", registry.Admission{}, nil); err != nil {
+		t.Fatalf("delete through events.k8s.io: %v", err)
+	}
+	if _, err := core.Get(ctx, "ns", "from-core", &metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("core get after delete: %v, want NotFound", err)
 	}
 
 	// A field selector only the other API knows is refused.
