@@ -13,4 +13,10 @@
 // plugin's own error must all end the same way for the same manifest; keeping the policy (and the
 // metrics that count it) outside the runtimes makes that true by construction, and lets a runtime
 // report failures as a *CallError with a reason and nothing more.
+//
+// Why does the Caller sit above the runtimes' transports rather than in each? The request
+// encoding and the answer envelope (abi/SPEC.md section 2) are the same contract whatever carries
+// the bytes; with one decoder a Wasm guest and a plugin process that send the same answer get the
+// same result and the same error, and a runtime is left with moving bytes (its RoundTrip) and
+// classifying its own failures.
 package pluginapi
