@@ -15,6 +15,7 @@ import (
 // subcommands run instead of the server when named as the first argument.
 var subcommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
 	"version": runVersion,
+	"plugin":  runPlugin,
 }
 
 func main() {
