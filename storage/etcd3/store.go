@@ -240,23 +240,55 @@ func checkPreconditions(key string, p *storage.Preconditions, obj runtime.Object
 // compare-and-swap on the key's mod revision, retrying on a lost race. When tryUpdate changes
 // nothing (the encoded bytes are equal), nothing is written and the current object returned.
 func (s *Store) GuaranteedUpdate(ctx context.Context, key string, preconditions *storage.Preconditions, ignoreNotFound bool, tryUpdate storage.UpdateFunc) (runtime.Object, error) {
+	return s.GuaranteedUpdateFrom(ctx, key, preconditions, ignoreNotFound, tryUpdate, nil)
+}
+
+// GuaranteedUpdateFrom is GuaranteedUpdate starting from suggestion, the object at key as a
+// cache holds it (its resourceVersion the mod revision it was read at), instead of from a read of
+// etcd, as kube's store starts from the watch cache's copy (cachedExistingObject). When the
+// suggestion is current, that saves an etcd round trip per update. When it is stale, the
+// compare-and-swap fails, or a precondition, tryUpdate or the no-change check fails on it, and
+// the update starts again from what etcd holds, so the outcome is always GuaranteedUpdate's. A nil
+// suggestion, or one without a resourceVersion, is GuaranteedUpdate.
+func (s *Store) GuaranteedUpdateFrom(ctx context.Context, key string, preconditions *storage.Preconditions, ignoreNotFound bool, tryUpdate storage.UpdateFunc, suggestion runtime.Object) (runtime.Object, error) {
 	preparedKey, err := s.prepareKey(key)
 	if err != nil {
 		return nil, err
 	}
-	state, err := s.currentState(ctx, key, preparedKey, ignoreNotFound)
-	if err != nil {
-		return nil, err
+	state, current := s.suggestedState(key, suggestion), false
+	if state == nil {
+		if state, err = s.currentState(ctx, key, preparedKey, ignoreNotFound); err != nil {
+			return nil, err
+		}
+		current = true
+	}
+	// fromEtcd replaces a suggested state that did not hold with what etcd holds.
+	fromEtcd := func() error {
+		state, err = s.currentState(ctx, key, preparedKey, ignoreNotFound)
+		current = true
+		return err
 	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("updating %s: %w", key, err)
 		}
 		if err := checkPreconditions(key, preconditions, state.obj); err != nil {
+			if !current {
+				if err := fromEtcd(); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			return nil, err
 		}
 		updated, err := tryUpdate(state.obj.DeepCopyObject())
 		if err != nil {
+			if !current {
+				if err := fromEtcd(); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			return nil, err
 		}
 		data, err := s.encode(key, updated)
@@ -264,6 +296,13 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, preconditions 
 			return nil, err
 		}
 		if state.exists && bytes.Equal(data, state.data) {
+			if !current {
+				// Only etcd can say that nothing changes.
+				if err := fromEtcd(); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			// Nothing changed: write nothing, so the resourceVersion stays (as kube does).
 			return state.obj, nil
 		}
@@ -278,15 +317,39 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, preconditions 
 			return nil, interpretError("update", key, err)
 		}
 		if !resp.Succeeded {
-			// Lost the race: someone wrote in between; start again from what they wrote.
+			// Lost the race (or the suggestion was stale): start again from what etcd holds.
 			state, err = s.getState(key, (*clientv3.GetResponse)(resp.Responses[0].GetResponseRange()), ignoreNotFound)
 			if err != nil {
 				return nil, err
 			}
+			current = true
 			continue
 		}
 		return s.decode(key, data, resp.Header.Revision)
 	}
+}
+
+// suggestedState is the state a suggested object stands for, or nil when there is none to use.
+func (s *Store) suggestedState(key string, suggestion runtime.Object) *objState {
+	if suggestion == nil {
+		return nil
+	}
+	m, err := meta.Accessor(suggestion)
+	if err != nil {
+		return nil
+	}
+	rev, err := strconv.ParseInt(m.GetResourceVersion(), 10, 64)
+	if err != nil || rev <= 0 {
+		return nil
+	}
+	// Encoded as it would be stored, for the no-change check. Encoding clears the
+	// resourceVersion, so it works on a copy of its own, and neither touches the caller's
+	// object (a cache's).
+	data, err := s.encode(key, suggestion.DeepCopyObject())
+	if err != nil {
+		return nil
+	}
+	return &objState{obj: suggestion.DeepCopyObject(), data: data, rev: rev, exists: true}
 }
 
 // Delete removes the object at key when preconditions hold and validate accepts it, and returns
