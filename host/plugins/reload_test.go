@@ -6,10 +6,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -202,5 +204,61 @@ func TestBrokenReloadKeepsTheOldVersion(t *testing.T) {
 				t.Error("the fixed version should allow a tagged image")
 			}
 		})
+	}
+}
+
+// Watch itself notices a replaced plugin and swaps it in; it stops with its context.
+func TestWatchReloadsAChangedPlugin(t *testing.T) {
+	f := newReloadFixture(t)
+	f.set.opts.PollInterval = 5 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.set.Watch(ctx) }()
+	defer func() { cancel(); <-done }()
+	if !f.allowed(t) {
+		t.Fatal("no-latest should allow a tagged image")
+	}
+	copyFolder(t, filepath.Join(f.examples, "denymarker"), f.dir, "no-latest")
+	for f.allowed(t) {
+		runtime.Gosched()
+	}
+}
+
+// A process plugin reloads the same way: a new process with the new manifest's config starts
+// beside the old one, which stops once swapped out.
+func TestHotReloadProcessPlugin(t *testing.T) {
+	examples, _ := buildAll(t)
+	dir := t.TempDir()
+	copyFolder(t, filepath.Join(examples, "ownerauthz"), dir, "ownerauthz")
+	cfg := &Configuration{APIVersion: APIVersion, Kind: Kind, Authorizers: []Entry{{Name: "ownerauthz", Source: SourceProcess}}}
+	s, err := Load(context.Background(), cfg, Options{Dir: dir, Reader: fixtures(), Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	denied := func() bool {
+		st, err := s.Authorizers[0].Authorizer.Authorize(context.Background(), abi.NewSubjectAccessReview(abi.SubjectAccessReviewSpec{User: "alice",
+			ResourceAttributes: &abi.ResourceAttributes{Namespace: "bobs", Verb: "create", Version: "v1", Resource: "configmaps"}}))
+		if err != nil {
+			t.Fatalf("authorize: %v", err)
+		}
+		return st.Denied
+	}
+	if !denied() {
+		t.Fatal("ownerauthz should deny alice in bob's namespace")
+	}
+	path := filepath.Join(dir, "ownerauthz", ManifestFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, []byte(strings.Replace(string(b), "label: owner", "label: team", 1)), 0o644)
+	s.Poll(context.Background())
+	s.Poll(context.Background())
+	if err := s.ReloadError(); err != nil {
+		t.Fatal(err)
+	}
+	if denied() {
+		t.Fatal("after the reload ownerauthz reads the team label, which bob's namespace lacks: no opinion")
 	}
 }
