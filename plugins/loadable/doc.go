@@ -7,7 +7,7 @@
 //   - as a process plugin (a native go build): Register remembers the built-in, Main serves it
 //     with sdk/process.
 //
-// `make plugins` (plugins/loadable/build) builds every one into _output/plugins/<name>-wasm and
+// `make plugins` (go run ./sdk/examples/build -plugins) builds every one into _output/plugins/<name>-wasm and
 // _output/plugins/<name>-process, each a plugin-directory folder with its manifest.
 //
 // Unlike the built-ins themselves, this package and the mains import the SDK (sdk/guest,

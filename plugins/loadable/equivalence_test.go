@@ -13,8 +13,8 @@ import (
 	"github.com/kapi-dev/kapi/abi"
 	"github.com/kapi-dev/kapi/host/pluginapi"
 	"github.com/kapi-dev/kapi/plugins"
-	_ "github.com/kapi-dev/kapi/plugins/all"
 	"github.com/kapi-dev/kapi/plugins/admission/namespacelifecycle"
+	_ "github.com/kapi-dev/kapi/plugins/all"
 	"github.com/kapi-dev/kapi/sdk/pluginkit"
 )
 
