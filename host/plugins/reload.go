@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -42,7 +43,9 @@ func (r *reloadable) member() Member {
 }
 
 // fingerprint names the state of a plugin folder's files: the manifest's and the entry's sizes and
-// modification times. man may be nil (the manifest is read for its entry).
+// modification times, and a hash of the manifest (small, and the file an edit in place with a
+// preserved mtime would touch). The entry is not hashed: an executable may be tens of MiB, read
+// every poll. man may be nil (the manifest is read for its entry).
 func fingerprint(dir string, man *pluginapi.Manifest) (string, error) {
 	var b strings.Builder
 	stat := func(p string) error {
@@ -56,6 +59,11 @@ func fingerprint(dir string, man *pluginapi.Manifest) (string, error) {
 	if err := stat(filepath.Join(dir, ManifestFile)); err != nil {
 		return "", err
 	}
+	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(&b, "%x;", sha256.Sum256(data))
 	if man == nil {
 		m, err := ReadManifest(dir)
 		if err != nil {
