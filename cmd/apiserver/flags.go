@@ -34,6 +34,7 @@ type options struct {
 	serviceClusterIPRange       string
 	dataDir                     string
 	pluginDir, pluginConfig     string
+	profiling                   bool
 }
 
 // parseFlags parses the command line; help is true when --help was asked for.
@@ -60,6 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (opts options, help bool, err e
 	fs.IntVar(&opts.maxMutatingRequestsInFlight, "max-mutating-requests-inflight", 200, "The maximum number of mutating requests in flight at a given time. Zero for no limit.")
 	fs.DurationVar(&opts.requestTimeout, "request-timeout", time.Minute, "The duration a handler must keep a request open before timing it out. Not for watches.")
 	fs.StringVar(&opts.serviceClusterIPRange, "service-cluster-ip-range", "10.96.0.0/12", "A CIDR notation IP range from which to assign service cluster IPs.")
+	fs.BoolVar(&opts.profiling, "profiling", true, "Enable profiling via web interface host:port/debug/pprof/")
 	fs.StringVar(&opts.pluginDir, "plugin-dir", "", "Directory of Wasm and process plugins, one folder each with its manifest.yaml; changed plugins are hot-reloaded.")
 	fs.StringVar(&opts.pluginConfig, "plugin-config", "", "PluginConfiguration file (apiVersion kapi.dev/v1alpha1) listing the authenticators, authorizers and admission plugins in order; each list it states replaces the one the flags give.")
 	fs.StringVar(&opts.dataDir, "data-dir", ".kapi-data", "Directory for kapi's own state: embedded etcd data, dev certificates, admin.kubeconfig.")
@@ -122,6 +124,7 @@ func (o options) config() (server.Config, error) {
 		DataDir:      o.dataDir,
 		PluginDir:    o.pluginDir,
 		PluginConfig: o.pluginConfig,
+		Profiling:    o.profiling,
 	}
 	// The overrides' syntax is checked here, so a bad value stops start-up before anything runs.
 	if _, err := cfg.EtcdConfig(); err != nil {

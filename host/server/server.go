@@ -89,6 +89,10 @@ type Config struct {
 	// the dev CA); none is published when empty.
 	RootCAFile string
 
+	// Profiling serves /debug/pprof, as kube-apiserver's --profiling (authorized like any
+	// non-resource path).
+	Profiling bool
+
 	// PluginDir holds Wasm and process plugins, a folder each (--plugin-dir).
 	PluginDir string
 	// PluginConfig is the PluginConfiguration file (--plugin-config); see host/plugins for how it
@@ -215,6 +219,7 @@ func (s *Server) Run(ctx context.Context) error {
 		discovery: be.discovery,
 		openapi:   be.openapi,
 		rest:      be.rest,
+		profiling: s.cfg.Profiling,
 	}
 	handler := buildChain(newRouter(rt), chainConfig{
 		authenticator:               s.authenticator,
@@ -232,6 +237,9 @@ func (s *Server) Run(ctx context.Context) error {
 		ReadHeaderTimeout: 30 * time.Second,
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          log.New(tlsNoiseFilter{}, "", 0),
+		// kube-apiserver's default (--http2-max-streams-per-connection): informers and watchers
+		// of one client share a connection, and Go's default of 250 streams would queue them.
+		HTTP2: &http.HTTP2Config{MaxConcurrentStreams: 1000},
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ServeTLS(s.listener, "", "") }()
