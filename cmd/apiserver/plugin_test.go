@@ -243,7 +243,9 @@ func TestServerWithExamplePlugins(t *testing.T) {
 	if created.Labels["team"] != "unassigned" {
 		t.Errorf("labels %v, want default-label's team=unassigned", created.Labels)
 	}
-	cm := func(name string) *corev1.ConfigMap { return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name}} }
+	cm := func(name string) *corev1.ConfigMap {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	}
 	if _, err := alice.CoreV1().ConfigMaps("bobs").Create(bg, cm("mine"), metav1.CreateOptions{}); !apierrors.IsForbidden(err) {
 		t.Errorf("alice writing into bob's namespace: %v, want Forbidden by ownerauthz", err)
 	} else if !strings.Contains(err.Error(), `belongs to "bob"`) {

@@ -106,6 +106,14 @@ func (s *allocatingServices) Create(ctx context.Context, key string, obj runtime
 	if !ok {
 		return s.Interface.Create(ctx, key, obj)
 	}
+	// A service that exists already holds its addresses: the create must fail as AlreadyExists
+	// (bootstrap re-creating the kubernetes service on every start relies on it), not claim
+	// that its own addresses are taken.
+	if _, err := s.Interface.Get(ctx, key, storage.GetOptions{}); err == nil {
+		return nil, storage.NewError(storage.ErrCodeKeyExists, key, "")
+	} else if !storage.IsCode(err, storage.ErrCodeKeyNotFound) {
+		return nil, err
+	}
 	fresh, err := s.a.allocate(ctx, svc, nil, s.Interface)
 	if err != nil {
 		return nil, err

@@ -192,3 +192,19 @@ func TestServiceAddressesRepairRecordsExistingServices(t *testing.T) {
 	_, err = create(s, service("new", "", corev1.ServiceTypeNodePort, 30030))
 	wantInvalid(t, err, `Service "new" is invalid: spec.ports[0].nodePort: Invalid value: 30030: provided port is already allocated`)
 }
+
+// TestServiceAddressesRecreateIsAlreadyExists pins what bootstrap relies on at every start:
+// creating a service that exists, with the addresses it holds, is AlreadyExists, and the
+// existing service keeps its addresses.
+func TestServiceAddressesRecreateIsAlreadyExists(t *testing.T) {
+	c := startEtcd(t)
+	a, b := replica(t, c), replica(t, c)
+	if _, err := create(a, service("kubernetes", "10.96.0.1", corev1.ServiceTypeClusterIP, 0)); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if _, err := create(b, service("kubernetes", "10.96.0.1", corev1.ServiceTypeClusterIP, 0)); !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("re-create through another replica: %v, want AlreadyExists", err)
+	}
+	_, err := create(b, service("other", "10.96.0.1", corev1.ServiceTypeClusterIP, 0))
+	wantInvalid(t, err, `Service "other" is invalid: spec.clusterIPs: Invalid value: ["10.96.0.1"]: failed to allocate IP 10.96.0.1: provided IP is already allocated`)
+}
