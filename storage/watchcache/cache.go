@@ -113,9 +113,28 @@ func (c *Cache) Create(ctx context.Context, key string, obj runtime.Object) (run
 	return c.underlying.Create(ctx, key, obj)
 }
 
-// GuaranteedUpdate passes to the underlying store, which reads the current object itself.
+// GuaranteedUpdate passes to the underlying store, with the cached copy of the object as where
+// to start when the store can use one.
 func (c *Cache) GuaranteedUpdate(ctx context.Context, key string, preconditions *storage.Preconditions, ignoreNotFound bool, tryUpdate storage.UpdateFunc) (runtime.Object, error) {
-	return c.underlying.GuaranteedUpdate(ctx, key, preconditions, ignoreNotFound, tryUpdate)
+	s, ok := c.underlying.(suggestingStore)
+	if !ok {
+		return c.underlying.GuaranteedUpdate(ctx, key, preconditions, ignoreNotFound, tryUpdate)
+	}
+	// The cached copy saves the store a read of etcd before its compare-and-swap, as kube's
+	// cacher passes cachedExistingObject; a stale copy only costs the lost swap and a reread.
+	var suggestion runtime.Object
+	c.mu.RLock()
+	if ev, found := c.store.get(key); found {
+		suggestion = ev.Object
+	}
+	c.mu.RUnlock()
+	return s.GuaranteedUpdateFrom(ctx, key, preconditions, ignoreNotFound, tryUpdate, suggestion)
+}
+
+// suggestingStore is an underlying store (storage/etcd3's) that can start an update from a cached
+// copy of the object instead of reading it first. It must not change the suggestion.
+type suggestingStore interface {
+	GuaranteedUpdateFrom(ctx context.Context, key string, preconditions *storage.Preconditions, ignoreNotFound bool, tryUpdate storage.UpdateFunc, suggestion runtime.Object) (runtime.Object, error)
 }
 
 // Delete passes to the underlying store.
