@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/kapi-dev/kapi/e2e"
@@ -32,10 +34,13 @@ func main() {
 		profile     = flag.String("cpuprofile", "", "write the server's CPU profile of the 10 s from the start of -profile-phase here")
 		profPhase   = flag.String("profile-phase", "create", "the phase whose start begins the CPU profile: create, update, get, list, fanout or memory")
 		heap        = flag.String("heapprofile", "", "write the server's heap profile at the end of the memory phase here")
+		phaseList   = flag.String("phases", "create,update,get,list,fanout,memory", "the phases to run, comma-separated (update needs create)")
+		plugins     = flag.Int("plugins", 0, "Wasm admission plugins the server runs: 0, 1 (no-latest) or 3 (default-label, no-latest, a second no-latest), built from sdk/examples")
 	)
 	flag.Parse()
 	if err := run(*binary, profileOptions{cpu: *profile, cpuPhase: *profPhase, heap: *heap}, params{
 		concurrency: *concurrency, ops: *ops, watchers: *watchers, fanoutWrites: *fanouts, rssObjects: *rssObjects,
+		phases: strings.Split(*phaseList, ","), plugins: *plugins,
 	}); err != nil {
 		fmt.Fprintln(os.Stderr, "loadbench:", err)
 		os.Exit(1)
@@ -47,8 +52,17 @@ type profileOptions struct {
 	cpu, cpuPhase, heap string
 }
 
+// phase is one part of the benchmark, named for -phases and -profile-phase.
+type phase struct {
+	name string
+	run  func(context.Context, *report) error
+}
+
 type params struct {
 	concurrency, ops, watchers, fanoutWrites, rssObjects int
+	// phases are the phases to run; plugins is the number of Wasm admission plugins.
+	phases  []string
+	plugins int
 }
 
 func run(binary string, prof profileOptions, p params) error {
@@ -69,10 +83,15 @@ func run(binary string, prof profileOptions, p params) error {
 		return fmt.Errorf("starting etcd: %w", err)
 	}
 	defer etcd.Close()
+	pluginFlags, err := pluginArgs(ctx, filepath.Join(dir, "plugins"), p.plugins)
+	if err != nil {
+		return err
+	}
 	srv, err := e2e.StartServer(ctx, e2e.ServerOptions{
 		Binary:  binary,
 		DataDir: filepath.Join(dir, "kapi"),
-		Args:    []string{"--etcd-servers=" + etcd.Endpoints()[0], "--max-requests-inflight=2000", "--max-mutating-requests-inflight=1000"},
+		Args: append([]string{"--etcd-servers=" + etcd.Endpoints()[0], "--max-requests-inflight=2000", "--max-mutating-requests-inflight=1000"},
+			pluginFlags...),
 	})
 	if err != nil {
 		return err
@@ -87,15 +106,20 @@ func run(binary string, prof profileOptions, p params) error {
 	b.heapProfile = prof.heap
 	rep := &report{params: p, goVersion: goVersion(), cpu: b.cpuTimes}
 	b.rep = rep
-	phases := []struct {
-		name string
-		run  func(context.Context, *report) error
-	}{
+	phases := []phase{
 		{"create", b.createPhase}, {"update", b.updatePhase}, {"get", b.getPhase},
 		{"list", b.listPhase}, {"fanout", b.fanoutPhase}, {"memory", b.memoryPhase},
 	}
+	for _, name := range p.phases {
+		if !slices.ContainsFunc(phases, func(ph phase) bool { return ph.name == name }) {
+			return fmt.Errorf("-phases: no phase %q", name)
+		}
+	}
 	profiled := false
 	for _, phase := range phases {
+		if !slices.Contains(p.phases, phase.name) {
+			continue
+		}
 		var profDone chan error
 		if prof.cpu != "" && phase.name == prof.cpuPhase {
 			profiled = true
@@ -115,6 +139,13 @@ func run(binary string, prof profileOptions, p params) error {
 	}
 	if prof.cpu != "" && !profiled {
 		return fmt.Errorf("-profile-phase %q names no phase", prof.cpuPhase)
+	}
+	if p.plugins > 0 {
+		calls, err := pluginCalls(ctx, b.config)
+		if err != nil {
+			return fmt.Errorf("reading the plugin metrics: %w", err)
+		}
+		rep.notes = append(rep.notes, fmt.Sprintf("Wasm admission plugins %v; calls made (kapi_plugin_calls_total): %v", admissionChains[p.plugins], calls))
 	}
 	rep.print(os.Stdout)
 	return nil

@@ -47,8 +47,8 @@ func (r *report) add(operation, target string, count int, wall time.Duration, la
 }
 
 func (r *report) print(w io.Writer) {
-	fmt.Fprintf(w, "kapi load benchmark: %d concurrent clients, %d operations a phase, %s\n\n",
-		r.params.concurrency, r.params.ops, r.goVersion)
+	fmt.Fprintf(w, "kapi load benchmark: %d concurrent clients, %d operations a phase, %d Wasm admission plugins, %s\n\n",
+		r.params.concurrency, r.params.ops, r.params.plugins, r.goVersion)
 	fmt.Fprintln(w, "| operation | against | ops | ops/s | p50 | p99 | apiserver CPU/op | loadbench CPU/op |")
 	fmt.Fprintln(w, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, x := range r.rows {
@@ -58,8 +58,10 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nCPU/op is CPU time (user + system) over the row's operations: the apiserver's, and the load")
 	fmt.Fprintln(w, "benchmark's own process, which holds the clients and the embedded etcd.")
-	fmt.Fprintf(w, "\nresident memory of the apiserver with %d configmaps stored and 100 watchers open: %.1f MiB\n",
-		r.params.rssObjects, r.rssMiB)
+	if r.rssMiB > 0 {
+		fmt.Fprintf(w, "\nresident memory of the apiserver with %d configmaps stored and 100 watchers open: %.1f MiB\n",
+			r.params.rssObjects, r.rssMiB)
+	}
 	for _, n := range r.notes {
 		fmt.Fprintln(w, "\nnote:", n)
 	}
