@@ -17,9 +17,10 @@ run: build
 	./$(BIN) --data-dir $(DATA_DIR) $(RUN_ARGS)
 
 # test runs every package's tests, the e2e suite included (it builds the binary itself and drives
-# it with kubectl and client-go).
+# it with kubectl and client-go). -count=1: several tests build binaries and Wasm guests in a
+# subprocess, which go test's result cache cannot see, so a cached pass could be stale.
 test:
-	$(GO) test -timeout 40m ./...
+	$(GO) test -count=1 -timeout 40m ./...
 
 # bench runs the Go microbenchmarks of every package that has some (BENCHTIME each), then the
 # end-to-end load benchmark against the real binary (LOADBENCH_ARGS, e.g.
