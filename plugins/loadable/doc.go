@@ -11,7 +11,8 @@
 // _output/plugins/<name>-process, each a plugin-directory folder with its manifest.
 //
 // Unlike the built-ins themselves, this package and the mains import the SDK (sdk/guest,
-// sdk/process); they never import host.
+// sdk/process); they never import host, not even in tests: the test that every built-in answers
+// the same natively, as Wasm and as a process lives in host/plugins (equivalence_test.go).
 package loadable
 
 import (
