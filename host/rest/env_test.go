@@ -19,6 +19,7 @@ import (
 	"github.com/kapi-dev/kapi/registry"
 	"github.com/kapi-dev/kapi/registry/builtin"
 	"github.com/kapi-dev/kapi/registry/generic"
+	"github.com/kapi-dev/kapi/storage"
 	"github.com/kapi-dev/kapi/storage/embedded/embeddedtest"
 	"github.com/kapi-dev/kapi/storage/etcd3"
 )
@@ -52,8 +53,11 @@ func newEnvWith(t testing.TB, adm *admission.Chain, opts Options) *env {
 	prefix := fmt.Sprintf("/rest-test-%d", prefixCounter.Add(1))
 	reg := registry.New()
 	deps := generic.Deps{Namespace: generic.NamespaceGetter(reg)}
-	for _, res := range builtin.Resources() {
-		reg.Add(generic.NewEntry(res, etcd3.New(etcdClient, prefix, generic.Codec(res)), deps))
+	err := generic.Install(reg, builtin.Resources(), deps, func(res *registry.Resource) (storage.Interface, error) {
+		return etcd3.New(etcdClient, prefix, generic.Codec(res)), nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	e := &env{reg: reg, handler: filters.WithRequestInfo(NewHandler(reg, adm, opts))}
 	e.mustDo(t, "POST", "/api/v1/namespaces", `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"ns"}}`, http.StatusCreated)

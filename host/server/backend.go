@@ -65,40 +65,19 @@ func startBackend(ctx context.Context, s *Server) (*backend, error) {
 	}
 	reg := s.registry
 	deps := generic.Deps{Namespace: generic.NamespaceGetter(reg)}
-	// Resources with storage of their own first; then those that share another's (events.k8s.io
-	// events are core events underneath).
-	owners := map[schema.GroupResource]storage.Interface{}
-	prefixes := map[schema.GroupResource]string{}
-	var sharing []*registry.Resource
-	for _, res := range builtin.Resources() {
-		if res.SharedStorage != nil {
-			sharing = append(sharing, res)
-			continue
-		}
+	err = generic.Install(reg, builtin.Resources(), deps, func(res *registry.Resource) (storage.Interface, error) {
 		gr := schema.GroupResource{Group: res.Group, Resource: res.Plural}
 		store, _, err := f.ForResource(gr, generic.KeyPrefix(res), generic.Codec(res))
-		if err != nil {
-			_ = f.Close()
-			return nil, fmt.Errorf("storage for %s: %w", gr, err)
+		if err != nil || gr != (schema.GroupResource{Resource: "services"}) {
+			return store, err
 		}
-		if gr == (schema.GroupResource{Resource: "services"}) {
-			// Cluster IPs and node ports are allocated from records in etcd, unique across
-			// replicas, as kube's service REST does.
-			if store, err = serviceAddresses(f, s.cfg.ServiceClusterIPRange, store); err != nil {
-				_ = f.Close()
-				return nil, err
-			}
-		}
-		owners[gr], prefixes[gr] = store, generic.KeyPrefix(res)
-		reg.Add(generic.NewEntry(res, store, deps))
-	}
-	for _, res := range sharing {
-		owner, ok := owners[res.SharedStorage.Resource]
-		if !ok {
-			_ = f.Close()
-			return nil, fmt.Errorf("storage for %s.%s: it shares %s, which has no storage", res.Plural, res.Group, res.SharedStorage.Resource)
-		}
-		reg.Add(generic.NewEntry(res, generic.SharedStorage(res, owner, prefixes[res.SharedStorage.Resource]), deps))
+		// Cluster IPs and node ports are allocated from records in etcd, unique across
+		// replicas, as kube's service REST does.
+		return serviceAddresses(f, s.cfg.ServiceClusterIPRange, store)
+	})
+	if err != nil {
+		_ = f.Close()
+		return nil, err
 	}
 	for _, e := range reviewEntries(s.authenticator, s.authorizer) {
 		reg.Add(e)

@@ -46,8 +46,11 @@ func newRegistry(t testing.TB) *registry.Registry {
 	prefix := fmt.Sprintf("/test-%d", prefixCounter.Add(1))
 	reg := registry.New()
 	deps := generic.Deps{Namespace: generic.NamespaceGetter(reg)}
-	for _, res := range builtin.Resources() {
-		reg.Add(generic.NewEntry(res, cached(t, res, etcd3.New(etcdClient, prefix, generic.Codec(res))), deps))
+	err := generic.Install(reg, builtin.Resources(), deps, func(res *registry.Resource) (storage.Interface, error) {
+		return cached(t, res, etcd3.New(etcdClient, prefix, generic.Codec(res))), nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return reg
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kapi-dev/kapi/registry"
 	"github.com/kapi-dev/kapi/registry/builtin"
+	"github.com/kapi-dev/kapi/storage"
 	"github.com/kapi-dev/kapi/storage/embedded/embeddedtest"
 	"github.com/kapi-dev/kapi/storage/etcd3"
 )
@@ -45,8 +46,11 @@ func newEnv(t testing.TB) *testEnv {
 	prefix := fmt.Sprintf("/test-%d", prefixCounter.Add(1))
 	reg := registry.New()
 	deps := Deps{Namespace: NamespaceGetter(reg)}
-	for _, res := range builtin.Resources() {
-		reg.Add(NewEntry(res, etcd3.New(etcdClient, prefix, Codec(res)), deps))
+	err := Install(reg, builtin.Resources(), deps, func(res *registry.Resource) (storage.Interface, error) {
+		return etcd3.New(etcdClient, prefix, Codec(res)), nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	env := &testEnv{reg: reg}
 	env.createNamespace(t, "ns")
