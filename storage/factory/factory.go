@@ -137,10 +137,20 @@ func (f *Factory) ForResource(gr schema.GroupResource, resourcePrefix string, co
 	return cache, stop, nil
 }
 
-// kindOf is the kind of a resource's objects when the codec tells it: set on the object, or its Go type's
-// name for typed objects. Unstructured objects (custom resources) carry none.
+// kindOf is the kind of a resource's objects as its codec stores them: an empty object, encoded
+// and decoded again, carries the apiVersion and kind the codec writes (the registry's codecs
+// write both, custom resources' too). A codec that writes none leaves the group and the Go
+// type's name, with no version.
 func kindOf(gr schema.GroupResource, codec storage.Codec) schema.GroupVersionKind {
 	obj := codec.New()
+	if data, err := codec.Encode(obj); err == nil {
+		decoded := codec.New()
+		if codec.Decode(data, decoded) == nil {
+			if gvk := decoded.GetObjectKind().GroupVersionKind(); gvk.Kind != "" {
+				return gvk
+			}
+		}
+	}
 	if gvk := obj.GetObjectKind().GroupVersionKind(); gvk.Kind != "" {
 		return gvk
 	}

@@ -9,9 +9,14 @@ import (
 
 // cacheMetrics are one cache's series. Every cache of a process registers the same collectors on
 // the same Registerer; the first registration wins and the others reuse it.
+//
+// Names and labels are kube-apiserver's (k8s.io/apiserver/pkg/storage/cacher/metrics): every
+// series is labelled by group and resource, and the capacity gauge is "watch_cache_capacity",
+// without the apiserver_ prefix. apiserver_registered_watchers keeps the labels kube gave it
+// (group, version, kind) until kube v1.25 dropped it in favour of apiserver_longrunning_requests.
 type cacheMetrics struct {
-	resource string
-	gvk      schema.GroupVersionKind
+	group, resource string
+	gvk             schema.GroupVersionKind
 
 	capacityGauge  *prometheus.GaugeVec
 	objectsGauge   *prometheus.GaugeVec
@@ -32,12 +37,13 @@ func newCacheMetrics(opts Options) *cacheMetrics {
 		gvk = schema.GroupVersionKind{Group: opts.GroupResource.Group, Kind: opts.GroupResource.Resource}
 	}
 	reg := opts.Registerer
-	byResource := []string{"resource"}
+	byResource := []string{"group", "resource"}
 	return &cacheMetrics{
-		resource: opts.GroupResource.String(),
+		group:    opts.GroupResource.Group,
+		resource: opts.GroupResource.Resource,
 		gvk:      gvk,
 		capacityGauge: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "apiserver_watch_cache_capacity", Help: "Total capacity of the watch cache's event buffer, by resource."}, byResource)),
+			Name: "watch_cache_capacity", Help: "Total capacity of the watch cache's event buffer, by resource."}, byResource)),
 		objectsGauge: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "apiserver_watch_cache_objects", Help: "Number of objects held by the watch cache, by resource."}, byResource)),
 		rvGauge: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -70,7 +76,7 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 
 func (m *cacheMetrics) capacity(n int) {
 	if m != nil {
-		m.capacityGauge.WithLabelValues(m.resource).Set(float64(n))
+		m.capacityGauge.WithLabelValues(m.group, m.resource).Set(float64(n))
 	}
 }
 
@@ -78,31 +84,31 @@ func (m *cacheMetrics) initialized(objects, capacity int, rv uint64) {
 	if m == nil {
 		return
 	}
-	m.initializedVec.WithLabelValues(m.resource).Inc()
-	m.objectsGauge.WithLabelValues(m.resource).Set(float64(objects))
-	m.capacityGauge.WithLabelValues(m.resource).Set(float64(capacity))
-	m.rvGauge.WithLabelValues(m.resource).Set(float64(rv))
+	m.initializedVec.WithLabelValues(m.group, m.resource).Inc()
+	m.objectsGauge.WithLabelValues(m.group, m.resource).Set(float64(objects))
+	m.capacityGauge.WithLabelValues(m.group, m.resource).Set(float64(capacity))
+	m.rvGauge.WithLabelValues(m.group, m.resource).Set(float64(rv))
 }
 
 func (m *cacheMetrics) received(objects, capacity int, rv uint64) {
 	if m == nil {
 		return
 	}
-	m.receivedVec.WithLabelValues(m.resource).Inc()
-	m.objectsGauge.WithLabelValues(m.resource).Set(float64(objects))
-	m.capacityGauge.WithLabelValues(m.resource).Set(float64(capacity))
-	m.rvGauge.WithLabelValues(m.resource).Set(float64(rv))
+	m.receivedVec.WithLabelValues(m.group, m.resource).Inc()
+	m.objectsGauge.WithLabelValues(m.group, m.resource).Set(float64(objects))
+	m.capacityGauge.WithLabelValues(m.group, m.resource).Set(float64(capacity))
+	m.rvGauge.WithLabelValues(m.group, m.resource).Set(float64(rv))
 }
 
 func (m *cacheMetrics) dispatched() {
 	if m != nil {
-		m.dispatchedVec.WithLabelValues(m.resource).Inc()
+		m.dispatchedVec.WithLabelValues(m.group, m.resource).Inc()
 	}
 }
 
 func (m *cacheMetrics) terminated() {
 	if m != nil {
-		m.terminatedVec.WithLabelValues(m.resource).Inc()
+		m.terminatedVec.WithLabelValues(m.group, m.resource).Inc()
 	}
 }
 
@@ -124,9 +130,9 @@ func (m *cacheMetrics) forget() {
 		return
 	}
 	for _, v := range []*prometheus.GaugeVec{m.capacityGauge, m.objectsGauge, m.rvGauge} {
-		v.DeleteLabelValues(m.resource)
+		v.DeleteLabelValues(m.group, m.resource)
 	}
 	for _, v := range []*prometheus.CounterVec{m.receivedVec, m.dispatchedVec, m.initializedVec, m.terminatedVec} {
-		v.DeleteLabelValues(m.resource)
+		v.DeleteLabelValues(m.group, m.resource)
 	}
 }

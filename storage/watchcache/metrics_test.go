@@ -11,7 +11,8 @@ import (
 	"github.com/kapi-dev/kapi/storage"
 )
 
-// gauge reads one series of a gathered metric; ok is false when the series is absent.
+// gauge reads the series of a gathered metric that has every one of labels (others aside); ok is
+// false when there is none.
 func gauge(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) (float64, bool) {
 	t.Helper()
 	families, err := reg.Gather()
@@ -22,14 +23,16 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string, labels map[strin
 		if f.GetName() != name {
 			continue
 		}
-	series:
 		for _, m := range f.GetMetric() {
+			matched := 0
 			for _, lp := range m.GetLabel() {
-				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
-					continue series
+				if v, ok := labels[lp.GetName()]; ok && v == lp.GetValue() {
+					matched++
 				}
 			}
-			return value(m), true
+			if matched == len(labels) {
+				return value(m), true
+			}
 		}
 	}
 	return 0, false
@@ -63,11 +66,12 @@ func TestMetrics(t *testing.T) {
 	for i := range watchers {
 		watchers[i] = e.watch(t, prefix, storage.ListOptions{ResourceVersion: strconv.FormatUint(rv, 10), Recursive: true})
 	}
-	byResource := map[string]string{"resource": "configmaps"}
+	// kube's labels: group and resource apart (the core group is "").
+	byResource := map[string]string{"group": "", "resource": "configmaps"}
 	if v, _ := gauge(t, reg, "apiserver_registered_watchers", map[string]string{"group": "", "version": "v1", "kind": "ConfigMap"}); v != 3 {
 		t.Errorf("registered watchers = %v, want 3", v)
 	}
-	if v, _ := gauge(t, reg, "apiserver_watch_cache_capacity", byResource); v != 64 {
+	if v, _ := gauge(t, reg, "watch_cache_capacity", byResource); v != 64 {
 		t.Errorf("capacity = %v, want 64", v)
 	}
 	if v, _ := gauge(t, reg, "apiserver_watch_cache_objects", byResource); v != 1 {
@@ -82,7 +86,7 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("registered watchers after stop = %v, want 0", v)
 	}
 	e.cache.Stop()
-	if _, ok := gauge(t, reg, "apiserver_watch_cache_capacity", byResource); ok {
+	if _, ok := gauge(t, reg, "watch_cache_capacity", byResource); ok {
 		t.Error("a stopped cache's capacity series is still exported")
 	}
 }
