@@ -4,9 +4,9 @@
 //	go run ./sdk/examples/build -examples _output/examples   # make examples
 //	go run ./sdk/examples/build -plugins _output/plugins     # make plugins
 //
-// -examples builds sdk/examples (no-latest and default-label as Wasm guests, ownerauthz as a
-// process plugin, denymarker from WebAssembly text when wat2wasm is installed), a folder each
-// with its manifest, and writes kapi-plugins.yaml, the PluginConfiguration that enables the two
+// -examples builds sdk/examples (no-latest and default-label as Wasm guests, no-latest again as a
+// process plugin into no-latest-process/, ownerauthz as a process plugin, denymarker from
+// WebAssembly text when wat2wasm is installed), a folder each with its manifest, and writes kapi-plugins.yaml, the PluginConfiguration that enables the two
 // admission examples and the authorizer ahead of AlwaysAllow:
 //
 //	apiserver --plugin-dir=_output/examples --plugin-config=_output/examples/kapi-plugins.yaml
@@ -119,6 +119,16 @@ limits: {memoryMiB: 64, timeout: 1s, instances: 2}
 failurePolicy: Fail
 config: {exemptNamespaces: [kube-system]}
 `
+	// The same policy and settings, as a process plugin.
+	noLatestProcessManifest = `name: no-latest
+kind: ValidatingAdmission
+abiVersion: "1.0"
+mode: process
+entry: no-latest
+limits: {memoryMiB: 64, timeout: 1s, instances: 2}
+failurePolicy: Fail
+config: {exemptNamespaces: [kube-system]}
+`
 	defaultLabelManifest = `name: default-label
 kind: MutatingAdmission
 abiVersion: "1.0"
@@ -164,11 +174,18 @@ func buildExamples(root, out string) error {
 			return err
 		}
 	}
+	dir, err := folder(out, "no-latest-process", noLatestProcessManifest)
+	if err != nil {
+		return err
+	}
+	if err := goBuild(root, "sdk/examples/nolatest/process", filepath.Join(dir, "no-latest"), false); err != nil {
+		return err
+	}
 	manifest, err := os.ReadFile(filepath.Join(root, "sdk/examples/ownerauthz/manifest.yaml"))
 	if err != nil {
 		return err
 	}
-	dir, err := folder(out, "ownerauthz", string(manifest))
+	dir, err = folder(out, "ownerauthz", string(manifest))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,16 @@
+package nolatest_test
+
+import (
+	"testing"
+
+	"github.com/kapi-dev/kapi/abi"
+	"github.com/kapi-dev/kapi/sdk/examples/nolatest"
+	"github.com/kapi-dev/kapi/sdk/pluginkit"
+)
+
+// TestNoLatestProcess runs the same case table natively and as a process plugin (./process, built
+// into a temporary directory), so no-latest answers alike in every mode it has.
+func TestNoLatestProcess(t *testing.T) {
+	spec := pluginkit.Spec{Name: "no-latest", Kind: abi.KindValidatingAdmission, Config: `{"exemptNamespaces":["kube-system"]}`}
+	pluginkit.Run(t, cases(), pluginkit.Native(spec, &nolatest.Plugin{}), pluginkit.Process(spec, "./process"))
+}
