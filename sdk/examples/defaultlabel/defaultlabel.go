@@ -1,7 +1,14 @@
 // Package defaultlabel is an example mutating admission plugin: it gives every created or
 // updated object a default label (team=unassigned unless configured) when the object lacks it,
-// with a JSON patch. It decodes the review with encoding/json (the plain way to write a guest; see
-// nolatest for the raw-JSON way) and imports abi and the standard library only.
+// with a JSON patch. It imports abi, sdk/guest (for its raw-JSON reader) and the standard
+// library, so it builds natively and as a Wasm guest (see wasm/).
+//
+// It implements both abi.MutatingAdmission (the decoded review, used natively) and
+// guest.RawMutator (the review's bytes, read with guest.Seek and guest.Members: a Go Wasm guest
+// decoding a whole review with encoding/json pays more for the decoding than for the policy).
+// Both paths find the object's label state and end in the same answer function, whose three
+// possible patches are encoded once, at provisioning; the example's tests run one case table
+// against both modes.
 package defaultlabel
 
 import (
@@ -13,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/kapi-dev/kapi/abi"
+	"github.com/kapi-dev/kapi/sdk/guest"
 )
 
 // Config is the plugin's configuration, decoded strictly.
@@ -24,9 +32,22 @@ type Config struct {
 // Plugin is the policy.
 type Plugin struct {
 	config Config
+	// patches are the JSON patches for an object without metadata, without labels, and with
+	// labels that lack the key.
+	patches [withKey][]byte
 }
 
-// Provision decodes the configuration and applies its defaults.
+// labels is what the policy needs to know of an object's labels.
+type labels int
+
+const (
+	noMetadata labels = iota
+	noLabels
+	withoutKey
+	withKey
+)
+
+// Provision decodes the configuration, applies its defaults and encodes the patches.
 func (p *Plugin) Provision(_ context.Context, config []byte, _ abi.Host) error {
 	p.config = Config{}
 	if len(config) > 0 {
@@ -42,6 +63,24 @@ func (p *Plugin) Provision(_ context.Context, config []byte, _ abi.Host) error {
 	if p.config.Value == "" {
 		p.config.Value = "unassigned"
 	}
+	type op struct {
+		Op    string `json:"op"`
+		Path  string `json:"path"`
+		Value any    `json:"value"`
+	}
+	label := map[string]string{p.config.Key: p.config.Value}
+	ops := [withKey]op{
+		noMetadata: {"add", "/metadata", map[string]any{"labels": label}},
+		noLabels:   {"add", "/metadata/labels", label},
+		withoutKey: {"add", "/metadata/labels/" + escapePointer(p.config.Key), p.config.Value},
+	}
+	for state, o := range ops {
+		b, err := json.Marshal([]op{o})
+		if err != nil {
+			return fmt.Errorf("defaultlabel: encoding its patch: %w", err)
+		}
+		p.patches[state] = b
+	}
 	return nil
 }
 
@@ -54,9 +93,8 @@ func (p *Plugin) Admit(_ context.Context, r *abi.AdmissionReview) (abi.Admission
 	if req == nil {
 		return abi.AdmissionResponse{}, errors.New("review has no request")
 	}
-	allow := abi.AdmissionResponse{UID: req.UID, Allowed: true}
-	if (req.Operation != "CREATE" && req.Operation != "UPDATE") || req.SubResource != "" || len(req.Object) == 0 {
-		return allow, nil
+	if !applies(req.Operation, req.SubResource, req.Object) {
+		return abi.AdmissionResponse{UID: req.UID, Allowed: true}, nil
 	}
 	var obj struct {
 		Metadata *struct {
@@ -66,30 +104,116 @@ func (p *Plugin) Admit(_ context.Context, r *abi.AdmissionReview) (abi.Admission
 	if err := json.Unmarshal(req.Object, &obj); err != nil {
 		return abi.AdmissionResponse{}, fmt.Errorf("decoding object: %w", err)
 	}
-	type op struct {
-		Op    string `json:"op"`
-		Path  string `json:"path"`
-		Value any    `json:"value"`
-	}
-	var patch []op
-	switch {
-	case obj.Metadata == nil:
-		patch = []op{{"add", "/metadata", map[string]any{"labels": map[string]string{p.config.Key: p.config.Value}}}}
-	case obj.Metadata.Labels == nil:
-		patch = []op{{"add", "/metadata/labels", map[string]string{p.config.Key: p.config.Value}}}
-	default:
-		if _, ok := obj.Metadata.Labels[p.config.Key]; ok {
-			return allow, nil
+	state := noMetadata
+	if obj.Metadata != nil {
+		state = noLabels
+		if obj.Metadata.Labels != nil {
+			state = withoutKey
+			if _, ok := obj.Metadata.Labels[p.config.Key]; ok {
+				state = withKey
+			}
 		}
-		patch = []op{{"add", "/metadata/labels/" + escapePointer(p.config.Key), p.config.Value}}
 	}
-	b, err := json.Marshal(patch)
+	return p.answer(req.UID, state), nil
+}
+
+// AdmitRaw is Admit over the review's JSON: one pass over the request's members, then over the
+// object's members up to its metadata, and over the metadata and its labels.
+func (p *Plugin) AdmitRaw(_ context.Context, review []byte) (abi.AdmissionResponse, error) {
+	req, ok := guest.Seek(review, "request")
+	if !ok || !bytes.HasPrefix(req, []byte("{")) {
+		return abi.AdmissionResponse{}, errors.New("review has no request")
+	}
+	var uid, operation, subResource string
+	var object []byte
+	str := func(raw []byte) string { s, _ := guest.Unquote(raw); return s }
+	guest.Members(req, func(name, value []byte) bool {
+		switch {
+		case guest.MemberIs(name, "uid"):
+			uid = str(value)
+		case guest.MemberIs(name, "operation"):
+			operation = str(value)
+		case guest.MemberIs(name, "subResource"):
+			subResource = str(value)
+		case guest.MemberIs(name, "object"):
+			object = value
+		}
+		return true
+	})
+	if !applies(operation, subResource, object) {
+		return abi.AdmissionResponse{UID: uid, Allowed: true}, nil
+	}
+	state, err := p.rawLabels(object)
 	if err != nil {
-		return abi.AdmissionResponse{}, err
+		return abi.AdmissionResponse{}, fmt.Errorf("decoding object: %w", err)
+	}
+	return p.answer(uid, state), nil
+}
+
+// rawLabels reads the label state of an object's JSON as Admit's decoding sees it: null
+// metadata or labels count as absent.
+func (p *Plugin) rawLabels(object []byte) (labels, error) {
+	if string(object) == "null" {
+		return noMetadata, nil
+	}
+	state := noMetadata
+	var err error
+	isObject := guest.Members(object, func(name, value []byte) bool {
+		if !guest.MemberIs(name, "metadata") {
+			return true
+		}
+		state, err = p.metadataLabels(value)
+		return false
+	})
+	if !isObject {
+		return 0, errors.New("not a JSON object")
+	}
+	return state, err
+}
+
+func (p *Plugin) metadataLabels(metadata []byte) (labels, error) {
+	if string(metadata) == "null" {
+		return noMetadata, nil
+	}
+	state := noLabels
+	var err error
+	isObject := guest.Members(metadata, func(name, value []byte) bool {
+		if !guest.MemberIs(name, "labels") || string(value) == "null" {
+			return true
+		}
+		state = withoutKey
+		if !guest.Members(value, func(key, _ []byte) bool {
+			if guest.MemberIs(key, p.config.Key) {
+				state = withKey
+				return false
+			}
+			return true
+		}) {
+			err = errors.New("metadata.labels is not a JSON object")
+		}
+		return false
+	})
+	if !isObject {
+		return 0, errors.New("metadata is not a JSON object")
+	}
+	return state, err
+}
+
+// applies says whether the policy looks at a request: creates and updates of an object's main
+// resource.
+func applies(operation, subResource string, object []byte) bool {
+	return (operation == "CREATE" || operation == "UPDATE") && subResource == "" && len(object) > 0
+}
+
+// answer allows the request, with the patch that adds the label unless it is there.
+func (p *Plugin) answer(uid string, state labels) abi.AdmissionResponse {
+	allow := abi.AdmissionResponse{UID: uid, Allowed: true}
+	if state == withKey {
+		return allow
 	}
 	pt := abi.PatchTypeJSONPatch
-	allow.Patch, allow.PatchType = b, &pt
-	return allow, nil
+	allow.Patch, allow.PatchType = p.patches[state], &pt
+	return allow
 }
 
 // escapePointer escapes a JSON pointer reference token (RFC 6901): "~" and "/".

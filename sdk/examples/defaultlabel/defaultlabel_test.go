@@ -15,6 +15,11 @@ func review(op, object string) *abi.AdmissionReview {
 		Object: json.RawMessage(object)})
 }
 
+func subresource(r *abi.AdmissionReview) *abi.AdmissionReview {
+	r.Request.SubResource = "status"
+	return r
+}
+
 func TestDefaultLabel(t *testing.T) {
 	cases := []pluginkit.Case{
 		{Name: "no labels", Review: review("CREATE", `{"metadata":{"name":"a"}}`),
@@ -26,7 +31,16 @@ func TestDefaultLabel(t *testing.T) {
 		{Name: "no metadata", Review: review("CREATE", `{"data":{}}`),
 			Want: pluginkit.Want{Allowed: true, Patch: `[{"op":"add","path":"/metadata","value":{"labels":{"owner/team":"none"}}}]`}},
 		{Name: "delete untouched", Review: review("DELETE", `{"metadata":{}}`), Want: pluginkit.Want{Allowed: true}},
+		{Name: "null metadata", Review: review("CREATE", `{"metadata":null}`),
+			Want: pluginkit.Want{Allowed: true, Patch: `[{"op":"add","path":"/metadata","value":{"labels":{"owner/team":"none"}}}]`}},
+		{Name: "null labels", Review: review("CREATE", `{"metadata":{"labels":null,"name":"a"}}`),
+			Want: pluginkit.Want{Allowed: true, Patch: `[{"op":"add","path":"/metadata/labels","value":{"owner/team":"none"}}]`}},
+		{Name: "null object", Review: review("CREATE", `null`),
+			Want: pluginkit.Want{Allowed: true, Patch: `[{"op":"add","path":"/metadata","value":{"labels":{"owner/team":"none"}}}]`}},
+		{Name: "subresource untouched", Review: subresource(review("UPDATE", `{"metadata":{}}`)), Want: pluginkit.Want{Allowed: true}},
 		{Name: "object not JSON object", Review: review("CREATE", `[1]`), Want: pluginkit.Want{Err: "decoding object"}},
+		{Name: "metadata not JSON object", Review: review("CREATE", `{"metadata":5}`), Want: pluginkit.Want{Err: "decoding object"}},
+		{Name: "labels not JSON object", Review: review("CREATE", `{"metadata":{"labels":[1]}}`), Want: pluginkit.Want{Err: "decoding object"}},
 	}
 	spec := pluginkit.Spec{Name: "default-label", Kind: abi.KindMutatingAdmission, Config: `{"key":"owner/team","value":"none"}`}
 	pluginkit.Run(t, cases, pluginkit.Native(spec, &defaultlabel.Plugin{}), pluginkit.Wasm(spec, "./wasm"))
