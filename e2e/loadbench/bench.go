@@ -44,6 +44,10 @@ type bench struct {
 func newBench(ctx context.Context, srv *e2e.Server, endpoints []string, p params) (*bench, error) {
 	cfg := rest.CopyConfig(srv.Config)
 	cfg.QPS = -1 // no client-side rate limit: the server is what is measured
+	if p.protobuf {
+		cfg.ContentType = "application/vnd.kubernetes.protobuf"
+		cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	}
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -236,7 +240,7 @@ func (b *bench) listPhase(ctx context.Context, r *report) error {
 		r.mark()
 		for i := range lat {
 			t0 := time.Now()
-			if err := readAll(ctx, httpClient, url); err != nil {
+			if err := readAll(ctx, httpClient, url, b.accept()); err != nil {
 				return fmt.Errorf("list %s: %w", mode.name, err)
 			}
 			lat[i] = time.Since(t0)
@@ -398,12 +402,20 @@ func residentMiB(pid int) (float64, error) {
 }
 
 // readAll GETs url and reads the whole body without decoding it.
-func readAll(ctx context.Context, client *http.Client, url string) error {
+// accept is the Accept header of the bench's client-go requests.
+func (b *bench) accept() string {
+	if b.config.AcceptContentTypes != "" {
+		return b.config.AcceptContentTypes
+	}
+	return "application/json"
+}
+
+func readAll(ctx context.Context, client *http.Client, url, accept string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept)
 	resp, err := client.Do(req)
 	if err != nil {
 		return err

@@ -36,11 +36,12 @@ func main() {
 		heap        = flag.String("heapprofile", "", "write the server's heap profile at the end of the memory phase here")
 		phaseList   = flag.String("phases", "create,update,get,list,fanout,memory", "the phases to run, comma-separated (update needs create)")
 		plugins     = flag.Int("plugins", 0, "Wasm admission plugins the server runs: 0, 1 (no-latest) or 3 (default-label, no-latest, a second no-latest), built from sdk/examples")
+		protobuf    = flag.Bool("protobuf", false, "client-go sends and accepts protobuf (application/vnd.kubernetes.protobuf), as kube's controllers do, instead of JSON")
 	)
 	flag.Parse()
 	if err := run(*binary, profileOptions{cpu: *profile, cpuPhase: *profPhase, heap: *heap}, params{
 		concurrency: *concurrency, ops: *ops, watchers: *watchers, fanoutWrites: *fanouts, rssObjects: *rssObjects,
-		phases: strings.Split(*phaseList, ","), plugins: *plugins,
+		phases: strings.Split(*phaseList, ","), plugins: *plugins, protobuf: *protobuf,
 	}); err != nil {
 		fmt.Fprintln(os.Stderr, "loadbench:", err)
 		os.Exit(1)
@@ -63,6 +64,8 @@ type params struct {
 	// phases are the phases to run; plugins is the number of Wasm admission plugins.
 	phases  []string
 	plugins int
+	// protobuf makes client-go speak protobuf rather than JSON.
+	protobuf bool
 }
 
 func run(binary string, prof profileOptions, p params) error {
