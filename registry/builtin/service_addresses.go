@@ -2,10 +2,7 @@ package builtin
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -14,10 +11,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kapi-dev/kapi/registry"
 	"github.com/kapi-dev/kapi/storage"
@@ -29,7 +24,10 @@ import (
 // IPAddress record (networking.k8s.io/v1, as kube's IP allocator writes them, naming the service
 // as its parent) and every allocated node port a record of its own, each created only if absent
 // in the etcd every replica shares. ServiceAddresses.Storage wraps the services' storage so that
-// every write allocates and every delete releases; the services strategy only defaults the rest.
+// every write allocates and every delete releases, and a dry run shows the addresses a write
+// would get without taking them; the services strategy only defaults the rest. AddressRepair
+// reconciles the records with the stored services, as kube's repair controllers do, for the
+// writes a crash cut in two.
 
 // Kube's default ranges (--service-cluster-ip-range, --service-node-port-range).
 var (
@@ -68,7 +66,8 @@ type ServiceAddresses struct {
 	cidr  netip.Prefix
 
 	// repaired is set once every stored service's addresses have records (services written
-	// before kapi kept records, or by a replica that crashed between record and service).
+	// before kapi kept records, or by a replica that crashed between record and service): the
+	// first allocation of a process waits for it (repairOnce).
 	repairMu sync.Mutex
 	repaired bool
 }
@@ -114,7 +113,7 @@ func (s *allocatingServices) Create(ctx context.Context, key string, obj runtime
 	} else if !storage.IsCode(err, storage.ErrCodeKeyNotFound) {
 		return nil, err
 	}
-	fresh, err := s.a.allocate(ctx, svc, nil, s.Interface)
+	fresh, err := s.a.allocate(ctx, svc, nil, s.Interface, false)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +145,7 @@ func (s *allocatingServices) GuaranteedUpdate(ctx context.Context, key string, p
 		if cur, ok := current.(*corev1.Service); ok && cur.ResourceVersion != "" {
 			old = cur
 		}
-		if fresh, err = s.a.allocate(ctx, svc, old, s.Interface); err != nil {
+		if fresh, err = s.a.allocate(ctx, svc, old, s.Interface, false); err != nil {
 			return nil, err
 		}
 		return svc, nil
@@ -159,6 +158,33 @@ func (s *allocatingServices) GuaranteedUpdate(ctx context.Context, key string, p
 		s.a.release(ctx, dropped(old, svc))
 	}
 	return out, nil
+}
+
+// DryRunCreate fills the addresses a create of obj would get, keeping none: kube-apiserver
+// answers a dry-run create with the cluster IP and node ports it would allocate, free at that
+// moment, and a 422 for a chosen address that is taken (generic.DryRunner).
+func (s *allocatingServices) DryRunCreate(ctx context.Context, _ string, obj runtime.Object) error {
+	svc, ok := obj.(*corev1.Service)
+	if !ok {
+		return nil
+	}
+	_, err := s.a.allocate(ctx, svc, nil, s.Interface, true)
+	return err
+}
+
+// DryRunUpdate fills the addresses an update from current to updated would add (a type changed
+// to NodePort gets node ports), keeping none, as DryRunCreate.
+func (s *allocatingServices) DryRunUpdate(ctx context.Context, _ string, current, updated runtime.Object) error {
+	svc, ok := updated.(*corev1.Service)
+	if !ok {
+		return nil
+	}
+	var old *corev1.Service
+	if cur, ok := current.(*corev1.Service); ok && cur.ResourceVersion != "" {
+		old = cur
+	}
+	_, err := s.a.allocate(ctx, svc, old, s.Interface, true)
+	return err
 }
 
 func (s *allocatingServices) Delete(ctx context.Context, key string, preconditions *storage.Preconditions, validate func(current runtime.Object) error) (runtime.Object, error) {
@@ -243,254 +269,9 @@ func nodePortsOf(svc *corev1.Service) []int32 {
 	return out
 }
 
-// allocate takes records for the addresses svc asks for that old (nil on create) does not hold,
-// and fills the cluster IP and node ports svc needs and leaves empty. It returns the records it
-// created; on failure it has released them.
-func (a *ServiceAddresses) allocate(ctx context.Context, svc, old *corev1.Service, services storage.Interface) (fresh []record, err error) {
-	if err := a.repair(ctx, services); err != nil {
-		return nil, err
-	}
-	held := map[string]bool{}
-	if old != nil {
-		for _, r := range recordsOf(old) {
-			held[r.key] = true
-		}
-	}
-	defer func() {
-		if err != nil {
-			a.release(ctx, fresh)
-			fresh = nil
-		}
-	}()
-	var errs field.ErrorList
-	spec := field.NewPath("spec")
-
-	if svc.Spec.Type != corev1.ServiceTypeExternalName {
-		for _, s := range clusterIPsOf(svc) {
-			if s == corev1.ClusterIPNone {
-				continue
-			}
-			ip, perr := netip.ParseAddr(s)
-			if perr != nil || held[ipRecord(svc, ip).key] {
-				continue // validation answers a malformed address
-			}
-			if !a.inRange(ip) {
-				errs = append(errs, field.Invalid(spec.Child("clusterIPs"), clusterIPsOf(svc), fmt.Sprintf(
-					"failed to allocate IP %s: the provided IP (%s) is not in the valid range. The range of valid IPs is %s", s, s, a.cidr)))
-				continue
-			}
-			taken, cerr := a.take(ctx, a.ips, ipRecord(svc, ip), ipRecordObject(svc, ip))
-			if cerr != nil {
-				return fresh, cerr
-			}
-			if !taken {
-				errs = append(errs, field.Invalid(spec.Child("clusterIPs"), clusterIPsOf(svc), fmt.Sprintf(
-					"failed to allocate IP %s: provided IP is already allocated", s)))
-				continue
-			}
-			fresh = append(fresh, ipRecord(svc, ip))
-		}
-	}
-	for i, p := range svc.Spec.Ports {
-		if p.NodePort == 0 || held[portRecord(svc, p.NodePort).key] || sharesEarlierPort(svc, i) {
-			continue
-		}
-		path := spec.Child("ports").Index(i).Child("nodePort")
-		r, taken, terr := a.takePort(ctx, svc, p.NodePort)
-		if terr != nil {
-			return fresh, terr
-		}
-		switch {
-		case r == nil:
-			errs = append(errs, field.Invalid(path, p.NodePort, fmt.Sprintf(
-				"provided port is not in the valid range. The range of valid ports is %d-%d", nodePortBase, nodePortBase+nodePortRangeSize-1)))
-		case !taken:
-			errs = append(errs, field.Invalid(path, p.NodePort, "provided port is already allocated"))
-		default:
-			fresh = append(fresh, *r)
-		}
-	}
-	if hc := svc.Spec.HealthCheckNodePort; hc != 0 && !held[portRecord(svc, hc).key] && !hasNodePort(svc, hc) {
-		path := spec.Child("healthCheckNodePort")
-		r, taken, terr := a.takePort(ctx, svc, hc)
-		if terr != nil {
-			return fresh, terr
-		}
-		switch {
-		case r == nil:
-			errs = append(errs, field.Invalid(path, hc, fmt.Sprintf(
-				"provided port is not in the valid range. The range of valid ports is %d-%d", nodePortBase, nodePortBase+nodePortRangeSize-1)))
-		case !taken:
-			errs = append(errs, field.Invalid(path, hc, "provided port is already allocated"))
-		default:
-			fresh = append(fresh, *r)
-		}
-	}
-	if len(errs) > 0 {
-		return fresh, apierrors.NewInvalid(corev1.SchemeGroupVersion.WithKind("Service").GroupKind(), svc.Name, errs)
-	}
-
-	// Then what the service needs and left empty.
-	if svc.Spec.Type != corev1.ServiceTypeExternalName && svc.Spec.ClusterIP == "" && len(svc.Spec.ClusterIPs) == 0 {
-		r, ip, err := a.pickIP(ctx, svc)
-		if err != nil {
-			return fresh, err
-		}
-		fresh = append(fresh, r)
-		svc.Spec.ClusterIP, svc.Spec.ClusterIPs = ip.String(), []string{ip.String()}
-		family := corev1.IPv4Protocol
-		if ip.Is6() {
-			family = corev1.IPv6Protocol
-		}
-		if len(svc.Spec.IPFamilies) <= 1 {
-			svc.Spec.IPFamilies = []corev1.IPFamily{family}
-		}
-	}
-	if wantsNodePorts(svc) {
-		for i := range svc.Spec.Ports {
-			if svc.Spec.Ports[i].NodePort != 0 {
-				continue
-			}
-			r, port, err := a.pickPort(ctx, svc)
-			if err != nil {
-				return fresh, err
-			}
-			fresh = append(fresh, r)
-			svc.Spec.Ports[i].NodePort = port
-		}
-	}
-	if svc.Spec.Type == corev1.ServiceTypeLoadBalancer && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal && svc.Spec.HealthCheckNodePort == 0 {
-		r, port, err := a.pickPort(ctx, svc)
-		if err != nil {
-			return fresh, err
-		}
-		fresh = append(fresh, r)
-		svc.Spec.HealthCheckNodePort = port
-	}
-	return fresh, nil
-}
-
-// wantsNodePorts reports whether kube allocates node ports for the service's type.
-func wantsNodePorts(svc *corev1.Service) bool {
-	return svc.Spec.Type == corev1.ServiceTypeNodePort ||
-		(svc.Spec.Type == corev1.ServiceTypeLoadBalancer && deref(svc.Spec.AllocateLoadBalancerNodePorts))
-}
-
-// sharesEarlierPort reports whether port i's node port was already named by an earlier port
-// (one node port may serve several protocols).
-func sharesEarlierPort(svc *corev1.Service, i int) bool {
-	for j := 0; j < i; j++ {
-		if svc.Spec.Ports[j].NodePort == svc.Spec.Ports[i].NodePort {
-			return true
-		}
-	}
-	return false
-}
-
-func hasNodePort(svc *corev1.Service, port int32) bool {
-	for _, p := range svc.Spec.Ports {
-		if p.NodePort == port {
-			return true
-		}
-	}
-	return false
-}
-
-// inRange reports whether ip may be allocated: inside the range, neither its network address
-// nor (IPv4) its broadcast address.
-func (a *ServiceAddresses) inRange(ip netip.Addr) bool {
-	if !a.cidr.Contains(ip) || ip == a.cidr.Addr() {
-		return false
-	}
-	if ip.Is4() {
-		size := a.size()
-		if addrAt(a.cidr.Addr(), size-1) == ip && a.cidr.Bits() < 31 {
-			return false
-		}
-	}
-	return true
-}
-
-// size is the number of addresses of the range that allocation considers (at most 2^24, as a
-// huge IPv6 range is never filled).
-func (a *ServiceAddresses) size() uint64 {
-	bits := a.cidr.Addr().BitLen() - a.cidr.Bits()
-	if bits > 24 {
-		bits = 24
-	}
-	return 1 << bits
-}
-
-// pickIP takes a free address at random: from a random offset, the next address whose record
-// it can create. The network address, the first address (the kubernetes service's) and the
-// IPv4 broadcast address are skipped.
-func (a *ServiceAddresses) pickIP(ctx context.Context, svc *corev1.Service) (record, netip.Addr, error) {
-	size := a.size()
-	first, last := uint64(2), size-2
-	if a.cidr.Addr().Is6() {
-		last = size - 1
-	}
-	if last < first {
-		return record{}, netip.Addr{}, apierrors.NewInternalError(errors.New("failed to allocate a serviceIP: range is full"))
-	}
-	n := last - first + 1
-	start := randomUint64() % n
-	for i := uint64(0); i < n; i++ {
-		ip := addrAt(a.cidr.Addr(), first+(start+i)%n)
-		r := ipRecord(svc, ip)
-		taken, err := a.take(ctx, a.ips, r, ipRecordObject(svc, ip))
-		if err != nil {
-			return record{}, netip.Addr{}, err
-		}
-		if taken {
-			return r, ip, nil
-		}
-	}
-	return record{}, netip.Addr{}, apierrors.NewInternalError(errors.New("failed to allocate a serviceIP: range is full"))
-}
-
-// pickPort takes a free node port at random, as pickIP does.
-func (a *ServiceAddresses) pickPort(ctx context.Context, svc *corev1.Service) (record, int32, error) {
-	start := int(randomUint64() % uint64(nodePortRangeSize))
-	for i := 0; i < nodePortRangeSize; i++ {
-		port := int32(nodePortBase + (start+i)%nodePortRangeSize)
-		if hasNodePort(svc, port) || svc.Spec.HealthCheckNodePort == port {
-			continue
-		}
-		r, taken, err := a.takePort(ctx, svc, port)
-		if err != nil {
-			return record{}, 0, err
-		}
-		if taken {
-			return *r, port, nil
-		}
-	}
-	return record{}, 0, apierrors.NewInternalError(errors.New("failed to allocate a nodePort: range is full"))
-}
-
-// takePort creates the record of a node port; r is nil when the port is out of range.
-func (a *ServiceAddresses) takePort(ctx context.Context, svc *corev1.Service, port int32) (r *record, taken bool, err error) {
-	if port < int32(nodePortBase) || port >= int32(nodePortBase+nodePortRangeSize) {
-		return nil, false, nil
-	}
-	rec := portRecord(svc, port)
-	taken, err = a.take(ctx, a.ports, rec, portRecordObject(svc, port))
-	return &rec, taken, err
-}
-
-// take creates a record if absent: taken is false when another holds it.
-func (a *ServiceAddresses) take(ctx context.Context, s storage.Interface, r record, obj runtime.Object) (bool, error) {
-	if _, err := s.Create(ctx, r.key, obj); err != nil {
-		if storage.IsCode(err, storage.ErrCodeKeyExists) {
-			return false, nil
-		}
-		return false, apierrors.NewInternalError(fmt.Errorf("allocating %s: %w", r.key, err))
-	}
-	return true, nil
-}
-
 // release deletes records, each only if its service still holds it. It is best effort: a record
-// left behind (etcd unreachable) keeps its address from other services until it is deleted by hand.
+// left behind (etcd unreachable) keeps its address from other services until AddressRepair
+// finds it held by no service and releases it.
 func (a *ServiceAddresses) release(ctx context.Context, records []record) {
 	for _, r := range records {
 		s := a.ips
@@ -541,63 +322,4 @@ func ownerOf(obj runtime.Object) (namespace, name string) {
 		return ns, n
 	}
 	return "", ""
-}
-
-// repair gives every stored service's addresses their records, once per process: services
-// stored before kapi kept records, or by a replica that stopped between taking a record and
-// storing its service, must not have their addresses handed out again.
-func (a *ServiceAddresses) repair(ctx context.Context, services storage.Interface) error {
-	a.repairMu.Lock()
-	defer a.repairMu.Unlock()
-	if a.repaired {
-		return nil
-	}
-	list, err := services.GetList(ctx, servicesPrefix, storage.ListOptions{Recursive: true})
-	if err != nil {
-		return apierrors.NewInternalError(fmt.Errorf("reading services to repair address records: %w", err))
-	}
-	if l, ok := list.(*corev1.ServiceList); ok {
-		for i := range l.Items {
-			svc := &l.Items[i]
-			for _, r := range recordsOf(svc) {
-				var err error
-				if rest, ok := strings.CutPrefix(r.key, portRecordPrefix); ok {
-					port, _ := strconv.Atoi(rest)
-					_, err = a.take(ctx, a.ports, r, portRecordObject(svc, int32(port)))
-				} else {
-					ip, _ := netip.ParseAddr(r.key[len(ipRecordPrefix):])
-					_, err = a.take(ctx, a.ips, r, ipRecordObject(svc, ip))
-				}
-				if err != nil {
-					return err
-				}
-			}
-		}
-	}
-	a.repaired = true
-	return nil
-}
-
-// addrAt is base plus off.
-func addrAt(base netip.Addr, off uint64) netip.Addr {
-	b := base.As16()
-	lo := binary.BigEndian.Uint64(b[8:])
-	hi := binary.BigEndian.Uint64(b[:8])
-	sum := lo + off
-	if sum < lo {
-		hi++
-	}
-	binary.BigEndian.PutUint64(b[8:], sum)
-	binary.BigEndian.PutUint64(b[:8], hi)
-	out := netip.AddrFrom16(b)
-	if base.Is4() {
-		return out.Unmap()
-	}
-	return out
-}
-
-func randomUint64() uint64 {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms.
-	return binary.BigEndian.Uint64(b[:])
 }

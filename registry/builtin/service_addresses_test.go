@@ -3,7 +3,10 @@ package builtin_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -207,4 +210,107 @@ func TestServiceAddressesRecreateIsAlreadyExists(t *testing.T) {
 	}
 	_, err := create(b, service("other", "10.96.0.1", corev1.ServiceTypeClusterIP, 0))
 	wantInvalid(t, err, `Service "other" is invalid: spec.clusterIPs: Invalid value: ["10.96.0.1"]: failed to allocate IP 10.96.0.1: provided IP is already allocated`)
+}
+
+// recordKeys lists the allocation records in etcd.
+func recordKeys(t *testing.T, c *clientv3.Client) []string {
+	t.Helper()
+	var keys []string
+	for _, p := range []string{"/registry/networking.k8s.io/ipaddresses/", "/registry/servicenodeports/"} {
+		resp, err := c.Get(context.Background(), p, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range resp.Kvs {
+			keys = append(keys, string(kv.Key))
+		}
+	}
+	return keys
+}
+
+var dryRunAll = []string{metav1.DryRunAll}
+
+// TestServiceAddressesDryRun: as kube-apiserver 1.27+, a dry-run create or update shows the
+// cluster IP and node ports the service would get, free at that moment, and keeps nothing; a
+// chosen address that is taken is the same 422 as a real create.
+func TestServiceAddressesDryRun(t *testing.T) {
+	ctx := context.Background()
+	c := startEtcd(t)
+	res := servicesResource(t)
+	// One allocatable address: 10.0.0.0 is the network's, .1 the kubernetes service's, .3 the
+	// broadcast address.
+	_, cidr, _ := net.ParseCIDR("10.0.0.0/30")
+	a := builtin.NewServiceAddresses(
+		etcd3.New(c, "/registry", generic.Codec(builtin.IPAddressRecords)),
+		etcd3.New(c, "/registry", generic.Codec(builtin.NodePortRecords)), cidr)
+	s := generic.NewStore(res, a.Storage(etcd3.New(c, "/registry", generic.Codec(res))), generic.Deps{})
+	dryCreate := func(svc *corev1.Service) (*corev1.Service, error) {
+		out, err := s.Create(ctx, "ns", svc, registry.Admission{}, &metav1.CreateOptions{DryRun: dryRunAll})
+		if err != nil {
+			return nil, err
+		}
+		return out.(*corev1.Service), nil
+	}
+
+	for i := 0; i < 2; i++ { // the second dry run finds the same address free: nothing was kept
+		svc, err := dryCreate(service("web", "", corev1.ServiceTypeNodePort, 0))
+		if err != nil {
+			t.Fatalf("dry-run create: %v", err)
+		}
+		if svc.Spec.ClusterIP != "10.0.0.2" || len(svc.Spec.ClusterIPs) != 1 || svc.Spec.ClusterIPs[0] != "10.0.0.2" {
+			t.Errorf("dry run %d: clusterIP %q, clusterIPs %v, want 10.0.0.2", i, svc.Spec.ClusterIP, svc.Spec.ClusterIPs)
+		}
+		if np := svc.Spec.Ports[0].NodePort; np < 30000 || np > 32767 {
+			t.Errorf("dry run %d: nodePort %d, want one in 30000-32767", i, np)
+		}
+		if keys := recordKeys(t, c); len(keys) != 0 {
+			t.Fatalf("dry run %d kept records %v", i, keys)
+		}
+	}
+	if _, err := s.Get(ctx, "ns", "web", nil); !apierrors.IsNotFound(err) {
+		t.Fatalf("dry run stored the service: %v", err)
+	}
+
+	first, err := create(s, service("first", "", corev1.ServiceTypeNodePort, 0))
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if first.Spec.ClusterIP != "10.0.0.2" {
+		t.Fatalf("create got %q, want the address the dry runs showed free", first.Spec.ClusterIP)
+	}
+	taken := first.Spec.Ports[0].NodePort
+	before := recordKeys(t, c)
+
+	// Chosen addresses that are taken: kube's 422s, as a real create.
+	_, err = dryCreate(service("second", "10.0.0.2", corev1.ServiceTypeClusterIP, 0))
+	wantInvalid(t, err, `Service "second" is invalid: spec.clusterIPs: Invalid value: ["10.0.0.2"]: failed to allocate IP 10.0.0.2: provided IP is already allocated`)
+	_, err = dryCreate(service("second", "10.0.0.1", corev1.ServiceTypeNodePort, taken))
+	wantInvalid(t, err, fmt.Sprintf(`Service "second" is invalid: spec.ports[0].nodePort: Invalid value: %d: provided port is already allocated`, taken))
+	// No address left: the range is full, as kube answers.
+	if _, err := dryCreate(service("second", "", corev1.ServiceTypeClusterIP, 0)); !apierrors.IsInternalError(err) || !strings.Contains(err.Error(), "range is full") {
+		t.Fatalf("dry run with the range full: %v, want an internal error: range is full", err)
+	}
+
+	// A dry-run update to NodePort shows the node port it would get, and keeps it neither.
+	headless, err := create(s, service("headless", "None", corev1.ServiceTypeClusterIP, 0))
+	if err != nil {
+		t.Fatalf("create headless: %v", err)
+	}
+	out, _, err := s.Update(ctx, "ns", "headless", "", func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
+		svc := cur.DeepCopyObject().(*corev1.Service)
+		svc.Spec.Type = corev1.ServiceTypeNodePort
+		return svc, nil
+	}, registry.Admission{}, false, &metav1.UpdateOptions{DryRun: dryRunAll})
+	if err != nil {
+		t.Fatalf("dry-run update: %v", err)
+	}
+	if np := out.(*corev1.Service).Spec.Ports[0].NodePort; np < 30000 || np > 32767 || np == taken {
+		t.Errorf("dry-run update: nodePort %d, want a free one in 30000-32767", np)
+	}
+	if after := recordKeys(t, c); !slices.Equal(after, before) {
+		t.Errorf("dry runs changed the records: %v, then %v", before, after)
+	}
+	if cur, _ := s.Get(ctx, "ns", "headless", nil); cur.(*corev1.Service).Spec.Ports[0].NodePort != 0 || cur.(*corev1.Service).ResourceVersion != headless.ResourceVersion {
+		t.Errorf("dry-run update stored a change: %+v", cur.(*corev1.Service).Spec)
+	}
 }

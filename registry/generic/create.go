@@ -92,6 +92,11 @@ func (s *Store) createOnce(ctx context.Context, namespace string, obj runtime.Ob
 		} else if !storage.IsCode(err, storage.ErrCodeKeyNotFound) {
 			return nil, s.statusError(err, a.GetName(), "")
 		}
+		if d, ok := s.storage.(DryRunner); ok {
+			if err := d.DryRunCreate(ctx, key, obj); err != nil {
+				return nil, s.statusError(err, a.GetName(), "")
+			}
+		}
 		return s.typed(obj), nil
 	}
 	out, err := s.storage.Create(ctx, key, obj)

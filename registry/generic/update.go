@@ -142,6 +142,9 @@ func (s *Store) Update(ctx context.Context, namespace, name, subresource string,
 		if errors.Is(err, errDeleteDuringUpdate) {
 			return s.typed(toDelete), false, nil
 		}
+		if d, ok := s.storage.(DryRunner); ok && err == nil {
+			err = d.DryRunUpdate(ctx, key, current, out)
+		}
 		if err != nil {
 			return nil, false, s.statusError(err, name, "")
 		}
