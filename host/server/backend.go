@@ -11,7 +11,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/kapi-dev/kapi/host/admission"
 	"github.com/kapi-dev/kapi/host/discovery"
 	"github.com/kapi-dev/kapi/host/health"
 	"github.com/kapi-dev/kapi/host/openapi"
@@ -65,6 +64,7 @@ func startBackend(ctx context.Context, s *Server) (*backend, error) {
 	}
 	reg := s.registry
 	deps := generic.Deps{Namespace: generic.NamespaceGetter(reg)}
+	var addressRepair *builtin.AddressRepair
 	err = generic.Install(reg, builtin.Resources(), deps, func(res *registry.Resource) (storage.Interface, error) {
 		gr := schema.GroupResource{Group: res.Group, Resource: res.Plural}
 		store, _, err := f.ForResource(gr, generic.KeyPrefix(res), generic.Codec(res))
@@ -73,7 +73,9 @@ func startBackend(ctx context.Context, s *Server) (*backend, error) {
 		}
 		// Cluster IPs and node ports are allocated from records in etcd, unique across
 		// replicas, as kube's service REST does.
-		return serviceAddresses(f, s.cfg.ServiceClusterIPRange, store)
+		allocating, repair, err := serviceAddresses(f, s.cfg.ServiceClusterIPRange, store)
+		addressRepair = repair
+		return allocating, err
 	})
 	if err != nil {
 		_ = f.Close()
@@ -83,11 +85,14 @@ func startBackend(ctx context.Context, s *Server) (*backend, error) {
 		reg.Add(e)
 	}
 
-	chain := admission.NewNamedChain(s.admission.mutating, s.admission.validating)
 	ctrlOpts, err := s.controllerOptions()
 	if err != nil {
 		_ = f.Close()
 		return nil, err
+	}
+	if addressRepair != nil {
+		// The controllers run the address repair, so that it stops with them, before storage.
+		ctrlOpts.Repairs = append(ctrlOpts.Repairs, addressRepair.RunOnce)
 	}
 	ctrlCtx, stopCtrl := context.WithCancel(context.Background())
 	var (
@@ -98,7 +103,7 @@ func startBackend(ctx context.Context, s *Server) (*backend, error) {
 		registry:  reg,
 		discovery: discovery.NewHandler(reg, func(r *http.Request) string { return s.Addr() }),
 		openapi:   openapi.NewHandler(reg),
-		rest:      rest.NewHandler(reg, chain, rest.Options{Stop: s.stopLongRunning}),
+		rest:      rest.NewHandler(reg, s.admission, rest.Options{Stop: s.stopLongRunning}),
 		checks: []health.Check{{Name: "etcd", Run: func(r *http.Request) error {
 			return f.Check(r.Context())
 		}}},
@@ -123,18 +128,19 @@ func startBackend(ctx context.Context, s *Server) (*backend, error) {
 }
 
 // serviceAddresses wraps the services' storage with cluster IP and node port allocation, its
-// records kept beside the services.
-func serviceAddresses(f *factory.Factory, cidr *net.IPNet, services storage.Interface) (storage.Interface, error) {
+// records kept beside the services, and returns the repair of those records.
+func serviceAddresses(f *factory.Factory, cidr *net.IPNet, services storage.Interface) (storage.Interface, *builtin.AddressRepair, error) {
 	var records []storage.Interface
 	for _, res := range []*registry.Resource{builtin.IPAddressRecords, builtin.NodePortRecords} {
 		gr := schema.GroupResource{Group: res.Group, Resource: res.Plural}
 		s, _, err := f.ForResource(gr, generic.KeyPrefix(res), generic.Codec(res))
 		if err != nil {
-			return nil, fmt.Errorf("storage for %s: %w", gr, err)
+			return nil, nil, fmt.Errorf("storage for %s: %w", gr, err)
 		}
 		records = append(records, s)
 	}
-	return builtin.NewServiceAddresses(records[0], records[1], cidr).Storage(services), nil
+	addrs := builtin.NewServiceAddresses(records[0], records[1], cidr)
+	return addrs.Storage(services), addrs.Repair(services, nil), nil
 }
 
 // controllerOptions are what the bootstrap objects and controllers need of the configuration.

@@ -3,7 +3,8 @@
 // by ownerReferences (background, foreground and orphan propagation), each namespace's "default"
 // ServiceAccount and "kube-root-ca.crt" ConfigMap, and the bootstrap objects every cluster has
 // (the default, kube-system, kube-public and kube-node-lease namespaces and the kubernetes
-// service).
+// service). It also runs, on a timer, the repair passes it is given for state the registry does
+// not serve (kube-apiserver's service IP and node port repair loops: builtin.AddressRepair).
 //
 // The controllers act through the registry's stores, never through storage, so every write they
 // make obeys the same object semantics as a client's (and custom resources, served by the same

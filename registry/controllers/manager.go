@@ -35,6 +35,14 @@ type Options struct {
 	// to be deleted; 5s when 0, as kube's namespace controller waits, so that every API server
 	// and etcd member has seen the namespace terminating (and the last creates in it) first.
 	NamespaceDeletionGracePeriod time.Duration
+	// Repairs are passes that reconcile state the registry does not serve with the objects
+	// that own it, such as the service address records against the services
+	// (builtin.AddressRepair's RunOnce): each runs once when the controllers start and then
+	// every RepairInterval, and a failed pass is logged and tried again at the next.
+	Repairs []func(ctx context.Context) error
+	// RepairInterval is the time between repair passes; 3 minutes when 0, kube-apiserver's
+	// interval for its service IP and node port repair loops.
+	RepairInterval time.Duration
 	// Logger receives the controllers' errors; slog.Default() when nil.
 	Logger *slog.Logger
 }
@@ -51,6 +59,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RetryDelay == 0 {
 		o.RetryDelay = time.Second
+	}
+	if o.RepairInterval == 0 {
+		o.RepairInterval = 3 * time.Minute
 	}
 	if o.NamespaceDeletionGracePeriod == 0 {
 		o.NamespaceDeletionGracePeriod = 5 * time.Second
@@ -87,7 +98,7 @@ type controller interface {
 }
 
 // Start runs the namespace lifecycle, garbage collection and namespace defaults controllers
-// on reg until ctx ends or stop is called; stop waits for them to finish.
+// on reg, and opts.Repairs, until ctx ends or stop is called; stop waits for them to finish.
 func Start(ctx context.Context, reg *registry.Registry, opts Options) (stop func()) {
 	opts = opts.withDefaults()
 	ctx, cancel := context.WithCancel(ctx)
@@ -122,6 +133,13 @@ func Start(ctx context.Context, reg *registry.Registry, opts Options) (stop func
 				}()
 			}
 			workers.Wait()
+		}()
+	}
+	for _, repair := range opts.Repairs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runRepair(ctx, repair, opts)
 		}()
 	}
 	wg.Add(1)
@@ -168,6 +186,22 @@ func runWorker(ctx context.Context, c controller, opts Options) {
 			}
 			opts.Logger.Debug("controllers: retrying", "key", key, "error", err)
 			q.addAfter(key, opts.RetryDelay)
+		}
+	}
+}
+
+// runRepair runs a repair pass now and every RepairInterval until ctx ends.
+func runRepair(ctx context.Context, repair func(context.Context) error, opts Options) {
+	t := time.NewTicker(opts.RepairInterval)
+	defer t.Stop()
+	for {
+		if err := repair(ctx); err != nil && ctx.Err() == nil {
+			opts.Logger.Warn("controllers: repair pass failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }
