@@ -10,12 +10,14 @@ import (
 )
 
 // RawValidator is a validating admission policy that reads the AdmissionReview's JSON itself
-// (with Lookup, say) instead of having it decoded.
+// (with Lookup, say) instead of having it decoded. The review's bytes are valid only during the
+// call: the guest reuses their buffer for the next request, so a policy that keeps any part of
+// them (a Members value, say) must copy it; Unquote's strings are copies already.
 type RawValidator interface {
 	ValidateRaw(ctx context.Context, review []byte) (abi.AdmissionResponse, error)
 }
 
-// RawMutator is RawValidator's mutating twin.
+// RawMutator is RawValidator's mutating twin; the review's bytes are valid only during the call.
 type RawMutator interface {
 	AdmitRaw(ctx context.Context, review []byte) (abi.AdmissionResponse, error)
 }
@@ -102,18 +104,19 @@ func (b bare) Validate(ctx context.Context, r *abi.AdmissionReview) (abi.Admissi
 
 var errNotKind = errors.New("the registered plugin does not implement this kind")
 
-// dispatch runs one call export's work: decode the request, call the plugin, encode the answer.
-// Every failure becomes the error envelope, so that a plugin error never looks like a trap.
-func dispatch(export string, req []byte) []byte {
-	out, err := serve(export, req)
+// dispatch runs one call export's work: decode the request, call the plugin, append the answer
+// to out. Every failure becomes the error envelope, so that a plugin error never looks like a
+// trap.
+func dispatch(export string, req, out []byte) []byte {
+	ans, err := serve(export, req, out)
 	if err != nil {
 		b, _ := json.Marshal(abi.ErrorAnswer{Error: err.Error()})
-		return b
+		return append(out, b...)
 	}
-	return out
+	return ans
 }
 
-func serve(export string, req []byte) ([]byte, error) {
+func serve(export string, req, out []byte) ([]byte, error) {
 	ctx := context.Background()
 	if registered.plugin == nil {
 		return nil, errors.New("no plugin registered: call guest.Register from init")
@@ -133,13 +136,14 @@ func serve(export string, req []byte) ([]byte, error) {
 		}
 		r.Status = st
 		r.Spec = abi.TokenReviewSpec{}
-		return json.Marshal(&r)
+		b, err := json.Marshal(&r)
+		return append(out, b...), err
 	case abi.ExportAuthorize:
 		if registered.authz == nil {
 			return nil, errNotKind
 		}
 		var r abi.SubjectAccessReview
-		if err := json.Unmarshal(req, &r); err != nil {
+		if err := decodeSubjectAccessReview(req, &r); err != nil {
 			return nil, fmt.Errorf("decoding SubjectAccessReview: %w", err)
 		}
 		st, err := registered.authz.Authorize(ctx, &r)
@@ -147,15 +151,14 @@ func serve(export string, req []byte) ([]byte, error) {
 			return nil, err
 		}
 		r.Status = st
-		r.Spec = abi.SubjectAccessReviewSpec{}
-		return json.Marshal(&r)
+		return appendSubjectAccessReviewAnswer(out, &r), nil
 	case abi.ExportAdmit, abi.ExportValidate:
-		return admission(ctx, export == abi.ExportAdmit, req)
+		return admission(ctx, export == abi.ExportAdmit, req, out)
 	}
 	return nil, fmt.Errorf("unknown export %q", export)
 }
 
-func admission(ctx context.Context, mutating bool, req []byte) ([]byte, error) {
+func admission(ctx context.Context, mutating bool, req, out []byte) ([]byte, error) {
 	var resp abi.AdmissionResponse
 	var err error
 	switch {
@@ -179,5 +182,5 @@ func admission(ctx context.Context, mutating bool, req []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return appendAdmissionAnswer(make([]byte, 0, 256), &resp), nil
+	return appendAdmissionAnswer(out, &resp), nil
 }
