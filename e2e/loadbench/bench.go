@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -262,27 +263,36 @@ func (b *bench) listPhase(ctx context.Context, r *report) error {
 }
 
 // fanoutPhase opens many watchers and times, for each write, the span from the write's return to
-// the moment the last watcher has its event.
+// the moment the last watcher has decoded its event (client-go's decoding of every watcher's copy
+// is in the span, and on this machine it shares the CPUs with the server). The watchers are
+// spread evenly over -watch-connections client-go clients, apart from the writer's. client-go
+// shares one transport, so one HTTP/2 connection, among all clients of the same configuration (its
+// TLS transport cache), and one connection carries up to the server's 1,000 streams; a client
+// with a dialer of its own gets a connection of its own. One connection is the hard case for the
+// server (one goroutine writes every frame) and what one process's informers get; many are what
+// many separate clients get.
 func (b *bench) fanoutPhase(ctx context.Context, r *report) error {
-	n := b.p.watchers
-	// Go's HTTP/2 client keeps to the server's stream limit per connection, so watchers are spread
-	// over several clients, a hundred each, as many independent informers would be.
+	n, conns := b.p.watchers, b.p.watchConnections
+	if conns < 1 || conns > n {
+		return fmt.Errorf("-watch-connections %d: want 1 to -watchers (%d)", conns, n)
+	}
+	clients := make([]*kubernetes.Clientset, conns)
+	for i := range clients {
+		cfg := rest.CopyConfig(b.config)
+		cfg.Dial = (&net.Dialer{}).DialContext // a dialer of its own: a transport of its own
+		c, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return err
+		}
+		clients[i] = c
+	}
 	received := make([]chan string, n)
 	var ready sync.WaitGroup
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
-	var clients []*kubernetes.Clientset
 	for i := 0; i < n; i++ {
-		if i%100 == 0 {
-			cfg := rest.CopyConfig(b.config)
-			c, err := kubernetes.NewForConfig(cfg)
-			if err != nil {
-				return err
-			}
-			clients = append(clients, c)
-		}
 		received[i] = make(chan string, b.p.fanoutWrites+10)
-		w, err := clients[len(clients)-1].CoreV1().ConfigMaps("bench-fanout").Watch(wctx, metav1.ListOptions{ResourceVersion: "0"})
+		w, err := clients[i*conns/n].CoreV1().ConfigMaps("bench-fanout").Watch(wctx, metav1.ListOptions{ResourceVersion: "0"})
 		if err != nil {
 			return fmt.Errorf("opening watcher %d: %w", i, err)
 		}
@@ -321,9 +331,10 @@ func (b *bench) fanoutPhase(ctx context.Context, r *report) error {
 		}
 		lat[k] = time.Since(returned)
 	}
-	r.add(fmt.Sprintf("watch fan-out to %d watchers", n), "kapi", len(lat), time.Since(start), lat)
+	r.add(fmt.Sprintf("watch fan-out to %d watchers", n), fmt.Sprintf("kapi, %d HTTP/2 connection(s)", conns), len(lat), time.Since(start), lat)
 
-	// The same against etcd: as many etcd watchers on one client, one put at a time.
+	// The same against etcd: as many etcd watchers on one client (one gRPC connection, whose
+	// watches share one stream), one put at a time.
 	rawCh := make([]clientv3.WatchChan, n)
 	for i := range rawCh {
 		rawCh[i] = b.etcd.Watch(wctx, "/rawbench/fanout/", clientv3.WithPrefix())

@@ -28,7 +28,8 @@ func main() {
 		concurrency = flag.Int("concurrency", 16, "concurrent clients for create, update and get")
 		ops         = flag.Int("ops", 3000, "operations per throughput phase")
 		watchers    = flag.Int("watchers", 1000, "watchers for the fan-out phase")
-		fanouts     = flag.Int("fanout-writes", 50, "writes timed in the fan-out phase")
+		fanouts     = flag.Int("fanout-writes", 200, "writes timed in the fan-out phase (the p99 of 200 is the third slowest)")
+		watchConns  = flag.Int("watch-connections", 1, "HTTP/2 connections the fan-out phase's watchers are spread over, each a client-go client of its own")
 		rssObjects  = flag.Int("rss-objects", 10000, "configmaps stored for the memory phase")
 		binary      = flag.String("binary", "", "apiserver binary (built from ./cmd/apiserver when empty)")
 		profile     = flag.String("cpuprofile", "", "write the server's CPU profile of the 10 s from the start of -profile-phase here")
@@ -40,7 +41,7 @@ func main() {
 	)
 	flag.Parse()
 	if err := run(*binary, profileOptions{cpu: *profile, cpuPhase: *profPhase, heap: *heap}, params{
-		concurrency: *concurrency, ops: *ops, watchers: *watchers, fanoutWrites: *fanouts, rssObjects: *rssObjects,
+		concurrency: *concurrency, ops: *ops, watchers: *watchers, fanoutWrites: *fanouts, watchConnections: *watchConns, rssObjects: *rssObjects,
 		phases: strings.Split(*phaseList, ","), plugins: *plugins, protobuf: *protobuf,
 	}); err != nil {
 		fmt.Fprintln(os.Stderr, "loadbench:", err)
@@ -60,7 +61,7 @@ type phase struct {
 }
 
 type params struct {
-	concurrency, ops, watchers, fanoutWrites, rssObjects int
+	concurrency, ops, watchers, fanoutWrites, watchConnections, rssObjects int
 	// phases are the phases to run; plugins is the number of Wasm admission plugins.
 	phases  []string
 	plugins int
