@@ -47,6 +47,15 @@ type Interface interface {
 	CurrentResourceVersion(ctx context.Context) (uint64, error)
 }
 
+// EventLister is a storage that holds the objects it lists as shared *Events, as the watch cache
+// does. GetListWithEvents is GetList that also returns, one per item of the list and in the same
+// order, the events the items' objects are held in, so that a caller can write each item from
+// the event's shared encoding (Event.Encoded) instead of encoding it again on every list.
+// events is nil when the list was not served from memory (a list the store passed to etcd).
+type EventLister interface {
+	GetListWithEvents(ctx context.Context, key string, opts ListOptions) (list runtime.Object, events []*Event, err error)
+}
+
 // UpdateFunc computes the new object from the current one. It must not change current.
 type UpdateFunc func(current runtime.Object) (updated runtime.Object, err error)
 

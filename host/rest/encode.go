@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -50,6 +52,26 @@ func withTypeMeta(data []byte, gvk schema.GroupVersionKind) []byte {
 	return b.Bytes()
 }
 
+// withKind returns obj with its kind set to gvk: obj itself when it has that kind, else a copy
+// (a shallow one for typed objects, whose struct is all that changes), since obj may be shared
+// with the watch cache and other requests.
+func withKind(obj runtime.Object, gvk schema.GroupVersionKind) runtime.Object {
+	if obj.GetObjectKind().GroupVersionKind() == gvk {
+		return obj
+	}
+	var out runtime.Object
+	v := reflect.ValueOf(obj)
+	if _, shared := obj.(runtime.Unstructured); !shared && v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
+		c := reflect.New(v.Elem().Type())
+		c.Elem().Set(v.Elem())
+		out = c.Interface().(runtime.Object)
+	} else {
+		out = obj.DeepCopyObject()
+	}
+	out.GetObjectKind().SetGroupVersionKind(gvk)
+	return out
+}
+
 // listKind is the kind of a list of kind.
 func listKind(gvk schema.GroupVersionKind) schema.GroupVersionKind {
 	return gvk.GroupVersion().WithKind(gvk.Kind + "List")
@@ -80,16 +102,27 @@ func pretty(r *http.Request) bool {
 	return strings.HasPrefix(ua, "curl") || strings.HasPrefix(ua, "Wget") || strings.HasPrefix(ua, "Mozilla/5.0")
 }
 
-// render turns JSON bytes into the negotiated media type.
-func render(data []byte, out output, indent bool) ([]byte, error) {
-	if out.mediaType == mediaYAML {
+// encodeAs encodes obj, of kind gvk when it carries none, in a media type: JSON (indented when
+// indent is set), YAML or protobuf. JSON and YAML end in a newline, as kube's serializers write
+// them; stream adds none, for watch events, which frame their objects themselves.
+func encodeAs(mediaType string, obj runtime.Object, gvk schema.GroupVersionKind, indent, stream bool) ([]byte, error) {
+	if mediaType == mediaProtobuf {
+		return encodeProtobuf(obj, gvk)
+	}
+	data, err := encodeJSON(obj, gvk)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case mediaType == mediaYAML:
 		y, err := yaml.JSONToYAML(data)
 		if err != nil {
 			return nil, fmt.Errorf("converting the response to YAML: %w", err)
 		}
 		return y, nil
-	}
-	if indent {
+	case stream:
+		return data, nil
+	case indent:
 		var b bytes.Buffer
 		if err := json.Indent(&b, data, "", "  "); err != nil {
 			return nil, fmt.Errorf("indenting the response: %w", err)
@@ -105,28 +138,34 @@ func writeRaw(w http.ResponseWriter, code int, contentType string, body []byte) 
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(code)
 	_, _ = w.Write(body)
 }
 
 // writeObject writes obj in the negotiated form with the HTTP code.
 func (s *scope) writeObject(code int, obj runtime.Object) {
-	data, err := s.transformAndEncode(obj)
+	body, err := s.encodeResponse(obj)
 	if err != nil {
 		status.Write(s.w, s.r, err)
-		return
-	}
-	body, err := render(data, s.out, pretty(s.r))
-	if err != nil {
-		status.InternalError(s.w, s.r, err)
 		return
 	}
 	writeRaw(s.w, code, s.out.contentType(), body)
 }
 
-// transformAndEncode encodes obj as JSON in the negotiated form (the object itself, a Table or
-// PartialObjectMetadata). A Status is always written as itself.
-func (s *scope) transformAndEncode(obj runtime.Object) ([]byte, error) {
+// encodeResponse encodes obj in the negotiated form: the object itself, a Table or
+// PartialObjectMetadata, in the negotiated media type.
+func (s *scope) encodeResponse(obj runtime.Object) ([]byte, error) {
+	out, err := s.transform(obj)
+	if err != nil {
+		return nil, err
+	}
+	return encodeAs(s.out.mediaType, out, kindOf(out, s.kind), pretty(s.r), false)
+}
+
+// transform turns obj into the negotiated form: itself, a Table or PartialObjectMetadata. A
+// Status is always written as itself.
+func (s *scope) transform(obj runtime.Object) (runtime.Object, error) {
 	if _, ok := obj.(*metav1.Status); ok || s.out.as == asNone {
 		if meta.IsListType(obj) && meta.LenList(obj) == 0 {
 			// kube answers an empty list with "items":[], never null. Lists are built per request,
@@ -135,21 +174,13 @@ func (s *scope) transformAndEncode(obj runtime.Object) ([]byte, error) {
 				return nil, fmt.Errorf("emptying the list: %w", err)
 			}
 		}
-		return encodeJSON(obj, kindOf(obj, s.kind))
+		return obj, nil
 	}
 	switch s.out.as {
 	case asTable:
-		t, err := s.toTable(obj)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(t)
+		return s.toTable(obj)
 	case asPartial:
-		p, err := s.toPartial(obj)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(p)
+		return s.toPartial(obj)
 	}
 	return nil, fmt.Errorf("unknown transformation %q", s.out.as)
 }

@@ -13,6 +13,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kapi-dev/kapi/host/admission"
 	"github.com/kapi-dev/kapi/host/filters"
@@ -74,7 +76,7 @@ type response struct {
 func (r response) status(t testing.TB) metav1.Status {
 	t.Helper()
 	var st metav1.Status
-	if err := json.Unmarshal(r.body, &st); err != nil {
+	if err := r.decode(&st); err != nil {
 		t.Fatalf("body is not a Status: %v: %s", err, r.body)
 	}
 	return st
@@ -82,9 +84,29 @@ func (r response) status(t testing.TB) metav1.Status {
 
 func (r response) into(t testing.TB, v interface{}) {
 	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
+	if err := r.decode(v); err != nil {
 		t.Fatalf("decoding the body: %v: %s", err, r.body)
 	}
+}
+
+// decode reads the body in the media type of its Content-Type.
+func (r response) decode(v interface{}) error {
+	switch r.header.Get("Content-Type") {
+	case mediaProtobuf:
+		obj, ok := v.(runtime.Object)
+		if !ok {
+			return fmt.Errorf("a protobuf body cannot be read into %T", v)
+		}
+		_, gvk, err := protobufSerializer.Decode(r.body, nil, obj)
+		if err == nil {
+			// The envelope names the kind; the message does not carry it.
+			obj.GetObjectKind().SetGroupVersionKind(*gvk)
+		}
+		return err
+	case mediaYAML:
+		return yaml.Unmarshal(r.body, v)
+	}
+	return json.Unmarshal(r.body, v)
 }
 
 // req is one request to send; headers are "Name: value" pairs.

@@ -164,7 +164,8 @@ func (h *handler) newScope(w http.ResponseWriter, r *http.Request, info *request
 			return nil, notFound()
 		}
 	}
-	out, err := negotiateOutput(r.Header.Get("Accept"))
+	_, untyped := res.New().(runtime.Unstructured)
+	out, err := negotiateOutput(r.Header.Get("Accept"), !untyped)
 	if err != nil {
 		return nil, err
 	}

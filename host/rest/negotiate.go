@@ -3,19 +3,19 @@ package rest
 import (
 	"mime"
 	"net/http"
-	"sort"
-	"strconv"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kapi-dev/kapi/host/status"
 )
 
 // Media types kapi reads and writes.
 const (
-	mediaJSON     = "application/json"
-	mediaYAML     = "application/yaml"
-	mediaProtobuf = "application/vnd.kubernetes.protobuf"
+	mediaJSON     = status.MediaJSON
+	mediaYAML     = status.MediaYAML
+	mediaProtobuf = status.MediaProtobuf
 )
 
 // Transformations a client may ask for with the as= media type parameter.
@@ -26,13 +26,14 @@ const (
 	asPartialList = "PartialObjectMetadataList"
 )
 
-// acceptedMediaTypes is what 406 answers list, as kube's do. Protobuf is not among them: kapi
-// reads protobuf bodies but answers in JSON or YAML.
-var acceptedMediaTypes = []string{mediaJSON, mediaYAML}
+// servedMediaTypes are the response media types in kube's order: the first a media range admits
+// wins, so */* and application/* mean JSON. 406 answers list all three, as kube's do, custom
+// resources included (their protobuf serves PartialObjectMetadata only).
+var servedMediaTypes = []string{mediaJSON, mediaYAML, mediaProtobuf}
 
 // output is the negotiated form of a response.
 type output struct {
-	// mediaType is application/json or application/yaml.
+	// mediaType is application/json, application/yaml or application/vnd.kubernetes.protobuf.
 	mediaType string
 	// as is asNone, asTable or asPartial (asPartialList is folded into asPartial: the response's
 	// shape, object or list, decides which kind is written).
@@ -46,6 +47,15 @@ func (o output) contentType() string {
 	return o.mediaType
 }
 
+// watchContentType is the Content-Type header of a watch stream in this form: kube marks every
+// stream but JSON's with stream=watch.
+func (o output) watchContentType() string {
+	if o.mediaType == mediaJSON {
+		return o.mediaType
+	}
+	return o.mediaType + ";stream=watch"
+}
+
 // key names the form for encode-once caches: two watchers with the same key share bytes.
 func (o output) key() string {
 	if o.as == asNone {
@@ -54,87 +64,50 @@ func (o output) key() string {
 	return o.mediaType + ";as=" + o.as + ";v=" + o.metaVersion
 }
 
-// acceptClause is one media range of an Accept header.
-type acceptClause struct {
-	typ, subtype string
-	params       map[string]string
-	q            float64
-}
-
-// parseAccept splits an Accept header into its media ranges, best first: by quality, then in the
-// order the client wrote them. Malformed ranges are skipped, as kube's goautoneg does.
-func parseAccept(header string) []acceptClause {
-	var out []acceptClause
-	for _, part := range strings.Split(header, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		mt, params, err := mime.ParseMediaType(part)
-		if err != nil {
-			continue
-		}
-		typ, subtype, ok := strings.Cut(mt, "/")
-		if !ok || typ == "" || subtype == "" {
-			continue
-		}
-		c := acceptClause{typ: typ, subtype: subtype, params: params, q: 1}
-		if qs, ok := params["q"]; ok {
-			q, err := strconv.ParseFloat(qs, 64)
-			if err != nil || q < 0 || q > 1 {
-				continue
-			}
-			c.q = q
-			delete(params, "q")
-		}
-		if c.q == 0 {
-			continue
-		}
-		out = append(out, c)
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].q > out[j].q })
-	return out
-}
-
-// negotiateOutput picks the response form from an Accept header: the first media range kapi can
-// serve. An empty header means JSON. Protobuf is not served; a client that accepts only protobuf
-// gets 406 NotAcceptable.
-func negotiateOutput(accept string) (output, error) {
+// negotiateOutput picks the response form from an Accept header as kube's
+// NegotiateMediaTypeOptions does: the media ranges best first, and for each the media types in
+// servedMediaTypes' order, the first pair whose parameters the endpoint allows. An empty header
+// means JSON. typed says whether the resource has a protobuf form: custom resources answer
+// protobuf only as PartialObjectMetadata, as kube's (their StandardSerializers).
+func negotiateOutput(accept string, typed bool) (output, error) {
 	if strings.TrimSpace(accept) == "" {
 		return output{mediaType: mediaJSON}, nil
 	}
-	for _, c := range parseAccept(accept) {
-		if o, ok := outputFor(c); ok {
-			return o, nil
+	for _, r := range status.ParseAccept(accept) {
+		for _, mt := range servedMediaTypes {
+			typ, subtype, _ := strings.Cut(mt, "/")
+			if !r.Matches(typ, subtype) {
+				continue
+			}
+			if o, ok := outputFor(mt, r.Params, typed); ok {
+				return o, nil
+			}
 		}
 	}
 	return output{}, notAcceptable()
 }
 
-func outputFor(c acceptClause) (output, bool) {
-	var o output
-	switch {
-	case c.typ == "*" && c.subtype == "*", c.typ == "application" && c.subtype == "*":
-		o.mediaType = mediaJSON
-	case c.typ == "application" && c.subtype == "json":
-		o.mediaType = mediaJSON
-	case c.typ == "application" && c.subtype == "yaml":
-		o.mediaType = mediaYAML
-	default:
+// outputFor is the form a media range's parameters ask for in media type mt, if the endpoint
+// serves it: a Table in JSON or YAML only, PartialObjectMetadata in any type, the object itself
+// in protobuf only for typed resources; a stream only of watch events, in a type with a stream
+// form (not YAML).
+func outputFor(mt string, params map[string]string, typed bool) (output, bool) {
+	o := output{mediaType: mt}
+	if v := params["stream"]; v != "" && (v != "watch" || mt == mediaYAML) {
 		return output{}, false
 	}
-	as := c.params["as"]
+	as := params["as"]
 	if as == "" {
-		if len(c.params["g"]) > 0 || len(c.params["v"]) > 0 {
+		if len(params["g"]) > 0 || len(params["v"]) > 0 {
 			// A group or version without a transformation names a type we do not convert to.
 			return output{}, false
 		}
-		return o, true
+		return o, typed || mt != mediaProtobuf
 	}
-	if c.params["g"] != metav1.GroupName {
+	if params["g"] != metav1.GroupName {
 		return output{}, false
 	}
-	switch v := c.params["v"]; v {
+	switch v := params["v"]; v {
 	case "v1", "v1beta1":
 		o.metaVersion = v
 	default:
@@ -142,6 +115,10 @@ func outputFor(c acceptClause) (output, bool) {
 	}
 	switch as {
 	case asTable:
+		if mt == mediaProtobuf {
+			// metav1.Table has no protobuf form.
+			return output{}, false
+		}
 		o.as = asTable
 	case asPartial, asPartialList:
 		o.as = asPartial
@@ -152,11 +129,20 @@ func outputFor(c acceptClause) (output, bool) {
 }
 
 func notAcceptable() error {
+	return notAcceptableOf(servedMediaTypes)
+}
+
+// notAcceptableWatch is the 406 of a watch whose negotiated type has no stream form (YAML).
+func notAcceptableWatch() error {
+	return notAcceptableOf([]string{mediaJSON + ";stream=watch", mediaProtobuf + ";stream=watch"})
+}
+
+func notAcceptableOf(accepted []string) error {
 	return &apierrors.StatusError{ErrStatus: metav1.Status{
 		Status:  metav1.StatusFailure,
 		Code:    http.StatusNotAcceptable,
 		Reason:  metav1.StatusReasonNotAcceptable,
-		Message: "only the following media types are accepted: " + strings.Join(acceptedMediaTypes, ", "),
+		Message: "only the following media types are accepted: " + strings.Join(accepted, ", "),
 	}}
 }
 

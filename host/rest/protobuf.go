@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,10 +13,26 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 )
 
-// protobufSerializer reads Kubernetes' protobuf envelope ("k8s\x00" and a runtime.Unknown) for
-// every built-in type, which client-go's clientsets send request bodies in. Custom resources have
-// no protobuf form.
+// protobufSerializer reads and writes Kubernetes' protobuf envelope ("k8s\x00" and a
+// runtime.Unknown naming the kind) for every built-in type, which client-go's clientsets send
+// request bodies in and ask for answers in. Custom resources have no protobuf form.
 var protobufSerializer = protobuf.NewSerializer(scheme.Scheme, scheme.Scheme)
+
+// encodeProtobuf encodes obj in kube's protobuf envelope, naming gvk when obj carries no kind.
+// An object without a protobuf form (a Table) is a 406, as kube's serializer answers.
+func encodeProtobuf(obj runtime.Object, gvk schema.GroupVersionKind) ([]byte, error) {
+	if obj.GetObjectKind().GroupVersionKind().Empty() && gvk.Kind != "" {
+		obj = withKind(obj, gvk)
+	}
+	var b bytes.Buffer
+	if err := protobufSerializer.Encode(obj, &b); err != nil {
+		if protobuf.IsNotMarshalable(err) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("encoding %T as protobuf: %w", obj, err)
+	}
+	return b.Bytes(), nil
+}
 
 // bodyMediaTypes are the request body media types a resource accepts: protobuf only for built-in
 // (typed) resources, as kube.

@@ -30,13 +30,14 @@ func (e *env) doProtobuf(t *testing.T, method, path string, body []byte) respons
 	return response{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
 }
 
-// TestProtobufBodies sends what client-go's clientsets send: protobuf bodies, answered in JSON.
+// TestProtobufBodies sends what client-go's clientsets send: protobuf bodies, accepting protobuf
+// and JSON; answers and errors come in protobuf.
 func TestProtobufBodies(t *testing.T) {
 	e := newEnv(t)
 	cm := &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{Name: "pb"}, Data: map[string]string{"k": "v"}}
 	resp := e.doProtobuf(t, "POST", cmPath, protobufBody(t, cm))
-	if resp.code != http.StatusCreated || resp.header.Get("Content-Type") != "application/json" {
+	if resp.code != http.StatusCreated || resp.header.Get("Content-Type") != mediaProtobuf {
 		t.Fatalf("create: HTTP %d %q: %s", resp.code, resp.header.Get("Content-Type"), resp.body)
 	}
 	var created corev1.ConfigMap
@@ -53,7 +54,7 @@ func TestProtobufBodies(t *testing.T) {
 
 	secret := &corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: metav1.ObjectMeta{Name: "s"}}
 	resp = e.doProtobuf(t, "POST", cmPath, protobufBody(t, secret))
-	if st := resp.status(t); resp.code != http.StatusBadRequest || st.Reason != metav1.StatusReasonBadRequest {
+	if st := resp.status(t); resp.code != http.StatusBadRequest || st.Reason != metav1.StatusReasonBadRequest || resp.header.Get("Content-Type") != mediaProtobuf {
 		t.Errorf("a Secret posted as a ConfigMap: HTTP %d %+v, want 400", resp.code, st)
 	}
 

@@ -41,12 +41,12 @@ func (s *scope) list() {
 		s.serveWatch(opts)
 		return
 	}
-	obj, err := s.store.List(s.r.Context(), s.ns, opts)
+	list, events, err := s.listWithEvents(opts)
 	if err != nil {
 		s.fail(err)
 		return
 	}
-	s.writeObject(http.StatusOK, obj)
+	s.writeList(list, events)
 }
 
 // decodeBodyObject reads the request body into an object of the path's kind, applying the

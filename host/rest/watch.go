@@ -13,7 +13,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/kapi-dev/kapi/host/status"
 	"github.com/kapi-dev/kapi/storage"
@@ -39,12 +41,13 @@ func (s *scope) watchTimeout(opts *metav1.ListOptions) time.Duration {
 	return min + time.Duration(rand.Int64N(int64(min)))
 }
 
-// serveWatch streams events as kube does: one JSON watch event per line, flushed one by one,
-// until the timeout, the client leaving, the store ending the watch, or server shutdown.
+// serveWatch streams events as kube does: in JSON one watch event per line, in protobuf one
+// length-prefixed metav1.WatchEvent per frame, flushed one by one, until the timeout, the client
+// leaving, the store ending the watch, or server shutdown.
 func (s *scope) serveWatch(opts *metav1.ListOptions) {
-	if s.out.mediaType != mediaJSON {
+	if s.out.mediaType == mediaYAML {
 		// YAML has no streaming form, as in kube.
-		s.fail(notAcceptable())
+		s.fail(notAcceptableWatch())
 		return
 	}
 	flusher, ok := s.w.(http.Flusher)
@@ -62,7 +65,7 @@ func (s *scope) serveWatch(opts *metav1.ListOptions) {
 	defer watcher.Stop()
 
 	h := s.w.Header()
-	h.Set("Content-Type", s.out.contentType())
+	h.Set("Content-Type", s.out.watchContentType())
 	h.Set("X-Content-Type-Options", "nosniff")
 	s.w.WriteHeader(http.StatusOK)
 	flusher.Flush()
@@ -87,7 +90,10 @@ func (s *scope) serveWatch(opts *metav1.ListOptions) {
 			if err != nil {
 				// The stream has started; the client learns of the failure from an ERROR event.
 				slog.Error("encoding a watch event", "resource", s.res.Plural, "err", err)
-				data, _ = encodeWatchEvent(watch.Error, mustJSON(status.FromError(err)))
+				data, err = s.encodeStatusEvent(status.FromError(err))
+				if err != nil {
+					return
+				}
 			}
 			if _, err := s.w.Write(data); err != nil {
 				return
@@ -99,20 +105,40 @@ func (s *scope) serveWatch(opts *metav1.ListOptions) {
 
 // encodeEvent encodes one event in the scope's output form.
 func (s *scope) encodeEvent(ev *storage.Event) ([]byte, error) {
-	var obj []byte
-	var err error
+	var obj runtime.Object
 	switch {
 	case ev.Type == watch.Error:
-		obj, err = encodeJSON(ev.Object, kindOf(ev.Object, s.kind))
+		obj = ev.Object
 	case ev.Type == watch.Bookmark && s.out.as == asTable:
-		obj, err = json.Marshal(bookmarkTable(ev.Object, s.out.metaVersion))
+		obj = bookmarkTable(ev.Object, s.out.metaVersion)
 	default:
-		obj, err = s.transformAndEncode(ev.Object)
+		var err error
+		if obj, err = s.transform(ev.Object); err != nil {
+			return nil, err
+		}
 	}
+	data, err := encodeAs(s.out.mediaType, obj, kindOf(obj, s.kind), false, true)
 	if err != nil {
 		return nil, err
 	}
-	return encodeWatchEvent(ev.Type, obj)
+	return s.frameEvent(ev.Type, data)
+}
+
+// encodeStatusEvent is an ERROR event carrying st.
+func (s *scope) encodeStatusEvent(st *metav1.Status) ([]byte, error) {
+	data, err := encodeAs(s.out.mediaType, st, kindOf(st, s.kind), false, true)
+	if err != nil {
+		return nil, err
+	}
+	return s.frameEvent(watch.Error, data)
+}
+
+// frameEvent wraps an encoded object in a watch event of the stream's media type.
+func (s *scope) frameEvent(typ watch.EventType, obj []byte) ([]byte, error) {
+	if s.out.mediaType == mediaProtobuf {
+		return encodeWatchEventProtobuf(typ, obj)
+	}
+	return encodeWatchEvent(typ, obj)
 }
 
 // bookmarkTable is a bookmark in table form: no rows, the resourceVersion in its metadata.
@@ -140,10 +166,23 @@ func encodeWatchEvent(typ watch.EventType, obj []byte) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-func mustJSON(v interface{}) []byte {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return []byte("null")
+// watchEventProtobuf writes metav1.WatchEvent without the envelope, as kube's protobuf stream
+// serializer (the embedded object carries the envelope).
+var watchEventProtobuf = protobuf.NewRawSerializer(scheme.Scheme, scheme.Scheme)
+
+// encodeWatchEventProtobuf is metav1.WatchEvent in protobuf, the object as its RawExtension,
+// in a length-delimited frame (a 4-byte big-endian length, then the message), as kube's
+// protobuf watch streams are framed.
+func encodeWatchEventProtobuf(typ watch.EventType, obj []byte) ([]byte, error) {
+	var msg bytes.Buffer
+	ev := &metav1.WatchEvent{Type: string(typ), Object: runtime.RawExtension{Raw: obj}}
+	if err := watchEventProtobuf.Encode(ev, &msg); err != nil {
+		return nil, fmt.Errorf("encoding a watch event as protobuf: %w", err)
 	}
-	return data
+	var b bytes.Buffer
+	b.Grow(msg.Len() + 4)
+	if _, err := protobuf.LengthDelimitedFramer.NewFrameWriter(&b).Write(msg.Bytes()); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

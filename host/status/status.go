@@ -1,14 +1,14 @@
 // Package status is the one place where kapi writes a Kubernetes Status to an API client. Every
 // error that reaches a client, from any filter or handler, goes through Write, so codes, reasons,
 // the Retry-After header and the body's shape are the same everywhere and match kube-apiserver's
-// (k8s.io/apiserver's responsewriters.ErrorNegotiated).
+// (k8s.io/apiserver's responsewriters.ErrorNegotiated): the body is JSON, YAML or protobuf as the
+// request's Accept header negotiates, JSON when it negotiates none.
 //
 // status imports nothing of ours; it must not import other host packages, so that every one of
 // them can import it.
 package status
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,19 +54,29 @@ func FromError(err error) *metav1.Status {
 	}
 }
 
-// Write writes err to w as a Status (JSON), with the Status's code as the HTTP code and a
-// Retry-After header when the Status asks the client to retry. Errors that are not Kubernetes
-// Status errors are logged, since they usually mean a handler forgot to classify a failure.
+// Write writes err to w as a Status, with the Status's code as the HTTP code and a Retry-After
+// header when the Status asks the client to retry. The body is in the form r's Accept header
+// negotiates (JSON, YAML or protobuf; see Negotiate), JSON when it negotiates none, as kube's
+// responsewriters.ErrorNegotiated. Errors that are not Kubernetes Status errors are logged, since
+// they usually mean a handler forgot to classify a failure.
 func Write(w http.ResponseWriter, r *http.Request, err error) {
 	var apiStatus apierrors.APIStatus
 	if !errors.As(err, &apiStatus) {
 		slog.Error("apiserver received an error that is not a metav1.Status", "path", pathOf(r), "err", err)
 	}
-	WriteStatus(w, FromError(err))
+	accept := ""
+	if r != nil {
+		accept = r.Header.Get("Accept")
+	}
+	writeStatus(w, FromError(err), Negotiate(accept))
 }
 
-// WriteStatus writes st as the response, its Code as the HTTP status code.
+// WriteStatus writes st as the response in JSON, its Code as the HTTP status code.
 func WriteStatus(w http.ResponseWriter, st *metav1.Status) {
+	writeStatus(w, st, MediaJSON)
+}
+
+func writeStatus(w http.ResponseWriter, st *metav1.Status, mediaType string) {
 	if st.Details != nil && st.Details.RetryAfterSeconds > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(st.Details.RetryAfterSeconds)))
 	}
@@ -76,17 +86,18 @@ func WriteStatus(w http.ResponseWriter, st *metav1.Status) {
 		w.WriteHeader(code)
 		return
 	}
-	body, err := json.Marshal(st)
+	body, err := Encode(st, mediaType)
 	if err != nil {
-		// metav1.Status always marshals; keep the client informed regardless.
-		body = []byte(fmt.Sprintf(`{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":%q,"code":500}`, err.Error()))
+		// metav1.Status always encodes; keep the client informed regardless.
+		mediaType = MediaJSON
+		body = []byte(fmt.Sprintf(`{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":%q,"code":500}`+"\n", err.Error()))
 		code = http.StatusInternalServerError
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h.Set("Content-Type", mediaType)
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
-	_, _ = w.Write(append(body, '\n'))
+	_, _ = w.Write(body)
 }
 
 // InternalError writes a 500 InternalError Status for err, as kube's responsewriters.InternalError.

@@ -22,24 +22,43 @@ import (
 // List returns the objects in namespace ("" for all) that opts select, as the resource's list
 // type.
 func (s *Store) List(ctx context.Context, namespace string, opts *metav1.ListOptions) (runtime.Object, error) {
+	list, _, err := s.list(ctx, namespace, opts, false)
+	return list, err
+}
+
+// ListWithEvents is List that also returns, when the storage served the list from memory (the
+// watch cache, a storage.EventLister), the cached events holding its items, one per item and in
+// order, so that the caller can write each item from the event's shared encoding. events is nil
+// otherwise. The events' objects carry their kind, unlike the list's items.
+func (s *Store) ListWithEvents(ctx context.Context, namespace string, opts *metav1.ListOptions) (runtime.Object, []*storage.Event, error) {
+	return s.list(ctx, namespace, opts, true)
+}
+
+func (s *Store) list(ctx context.Context, namespace string, opts *metav1.ListOptions, withEvents bool) (runtime.Object, []*storage.Event, error) {
 	if opts == nil {
 		opts = &metav1.ListOptions{}
 	}
 	if errs := validateListOptions(opts, false); len(errs) > 0 {
-		return nil, apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: "ListOptions"}, "", errs)
+		return nil, nil, apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: "ListOptions"}, "", errs)
 	}
 	key, sopts, err := s.storageListOptions(namespace, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	list, err := s.storage.GetList(ctx, key, sopts)
+	var list runtime.Object
+	var events []*storage.Event
+	if el, ok := s.storage.(storage.EventLister); ok && withEvents {
+		list, events, err = el.GetListWithEvents(ctx, key, sopts)
+	} else {
+		list, err = s.storage.GetList(ctx, key, sopts)
+	}
 	if err != nil {
-		return nil, s.statusError(err, "", opts.ResourceVersion)
+		return nil, nil, s.statusError(err, "", opts.ResourceVersion)
 	}
 	if err := s.untypeItems(list); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.typed(list), nil
+	return s.typed(list), events, nil
 }
 
 // untypeItems clears apiVersion and kind on the items of a typed list, as kube's typed lists

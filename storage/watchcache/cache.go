@@ -179,9 +179,20 @@ func (c *Cache) Get(ctx context.Context, key string, opts storage.GetOptions) (r
 // copies of the cached structs that still share their maps and slices with the cache: callers
 // may set an item's TypeMeta but must not change its contents.
 func (c *Cache) GetList(ctx context.Context, key string, opts storage.ListOptions) (runtime.Object, error) {
+	list, _, err := c.GetListWithEvents(ctx, key, opts)
+	return list, err
+}
+
+var _ storage.EventLister = (*Cache)(nil)
+
+// GetListWithEvents is GetList that also returns, for a list served from memory, the cached
+// events that hold its items (the object store's ADDED events), so that every list of an
+// unchanged object shares one encoding of it; events is nil for a delegated list.
+func (c *Cache) GetListWithEvents(ctx context.Context, key string, opts storage.ListOptions) (runtime.Object, []*storage.Event, error) {
 	rv, ok := parseResourceVersion(opts.ResourceVersion)
 	if !ok || shouldDelegateList(opts) {
-		return c.underlying.GetList(ctx, key, opts)
+		list, err := c.underlying.GetList(ctx, key, opts)
+		return list, nil, err
 	}
 	prefix, exact := c.scope(key, opts.Recursive)
 	var candidates []*storage.Event
@@ -191,13 +202,14 @@ func (c *Cache) GetList(ctx context.Context, key string, opts storage.ListOption
 		readRV = c.rv
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	objs := make([]runtime.Object, 0, len(candidates))
+	events := make([]*storage.Event, 0, len(candidates))
 	for _, ev := range candidates {
 		match, err := opts.Predicate.Matches(ev.Object)
 		if err != nil {
-			return nil, fmt.Errorf("listing %s from the watch cache: %w", key, err)
+			return nil, nil, fmt.Errorf("listing %s from the watch cache: %w", key, err)
 		}
 		if !match {
 			continue
@@ -209,17 +221,18 @@ func (c *Cache) GetList(ctx context.Context, key string, opts storage.ListOption
 			obj = obj.DeepCopyObject()
 		}
 		objs = append(objs, obj)
+		events = append(events, ev)
 	}
 	list := c.codec.NewList()
 	if err := meta.SetList(list, objs); err != nil {
-		return nil, fmt.Errorf("listing %s from the watch cache: %w", key, err)
+		return nil, nil, fmt.Errorf("listing %s from the watch cache: %w", key, err)
 	}
 	listMeta, err := meta.ListAccessor(list)
 	if err != nil {
-		return nil, fmt.Errorf("listing %s from the watch cache: %w", key, err)
+		return nil, nil, fmt.Errorf("listing %s from the watch cache: %w", key, err)
 	}
 	listMeta.SetResourceVersion(strconv.FormatUint(readRV, 10))
-	return list, nil
+	return list, events, nil
 }
 
 // shouldDelegateList reports whether a list goes to the underlying store, as kube's cacher

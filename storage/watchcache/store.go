@@ -11,7 +11,8 @@ import (
 
 // objectStore is the cache's copy of every object, by key and in key order. Each object is kept
 // as an ADDED event at the object's resourceVersion, so the initial events of every watch that
-// starts from the current state share one *storage.Event (and its encodings) per object.
+// starts from the current state, and the items of every list served from memory, share one
+// *storage.Event (and its encodings) per object.
 //
 // It is not safe for concurrent use; the Cache guards it.
 type objectStore struct {

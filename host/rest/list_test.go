@@ -1,0 +1,184 @@
+package rest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"testing"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kapi-dev/kapi/host/filters"
+	"github.com/kapi-dev/kapi/registry"
+	"github.com/kapi-dev/kapi/registry/builtin"
+	"github.com/kapi-dev/kapi/registry/generic"
+	"github.com/kapi-dev/kapi/storage"
+	"github.com/kapi-dev/kapi/storage/etcd3"
+	"github.com/kapi-dev/kapi/storage/watchcache"
+)
+
+// widgets is a custom resource as a CRD would add it: unstructured objects, no strategy.
+func widgets() *registry.Resource {
+	return &registry.Resource{
+		Group: "example.com", Version: "v1", Kind: "Widget", Plural: "widgets", Singular: "widget",
+		Namespaced: true, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"},
+		New: func() runtime.Object {
+			u := &unstructured.Unstructured{}
+			u.SetAPIVersion("example.com/v1")
+			u.SetKind("Widget")
+			return u
+		},
+		NewList: func() runtime.Object {
+			u := &unstructured.UnstructuredList{}
+			u.SetAPIVersion("example.com/v1")
+			u.SetKind("WidgetList")
+			return u
+		},
+	}
+}
+
+// newCachedEnv is newEnv with every resource behind a watch cache, as the server runs them, and
+// the widgets custom resource besides the built-ins.
+func newCachedEnv(t testing.TB) *env {
+	t.Helper()
+	prefix := fmt.Sprintf("/rest-test-%d", prefixCounter.Add(1))
+	reg := registry.New()
+	deps := generic.Deps{Namespace: generic.NamespaceGetter(reg)}
+	resources := append(builtin.Resources(), widgets())
+	err := generic.Install(reg, resources, deps, func(res *registry.Resource) (storage.Interface, error) {
+		// Progress requests move a cache to the newest revision when its resource has not changed.
+		progress := func(ctx context.Context) error {
+			return errors.Join(etcdClient.RequestProgress(clientv3.WithRequireLeader(ctx)), etcdClient.RequestProgress(ctx))
+		}
+		c, err := watchcache.New(etcd3.New(etcdClient, prefix, generic.Codec(res)), generic.KeyPrefix(res), generic.Codec(res),
+			watchcache.Options{RequestProgress: progress})
+		if err != nil {
+			return nil, err
+		}
+		t.Cleanup(c.Stop)
+		return c, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{reg: reg, handler: filters.WithRequestInfo(NewHandler(reg, nil, Options{}))}
+	e.mustDo(t, "POST", "/api/v1/namespaces", `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"ns"}}`, http.StatusCreated)
+	return e
+}
+
+// TestListFromEventsMatchesPlainEncoding: a list written around the watch cache's shared item
+// encodings has the bytes of the same list encoded whole, in JSON and in protobuf, for typed
+// resources (namespaced and cluster-scoped, with and without items) and custom resources.
+func TestListFromEventsMatchesPlainEncoding(t *testing.T) {
+	e := newCachedEnv(t)
+	for i := range 3 {
+		e.createConfigMap(t, "cm-"+strconv.Itoa(i))
+	}
+	e.mustDo(t, "POST", "/api/v1/namespaces/ns/secrets",
+		`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","annotations":{"html":"<b>&</b>"}},"data":{"k":"AAEC"},"type":"Opaque"}`, http.StatusCreated)
+	e.mustDo(t, "POST", "/api/v1/namespaces/ns/services",
+		`{"apiVersion":"v1","kind":"Service","metadata":{"name":"svc"},"spec":{"ports":[{"port":80,"targetPort":"http"}]}}`, http.StatusCreated)
+	widgetStore := e.reg.Get(schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "widgets"}).Store
+	for _, name := range []string{"w1", "w2"} {
+		w := &unstructured.Unstructured{Object: map[string]interface{}{
+			"apiVersion": "example.com/v1", "kind": "Widget",
+			"metadata": map[string]interface{}{"name": name, "labels": map[string]interface{}{"a": "b"}},
+			"spec":     map[string]interface{}{"size": int64(3), "note": "<&>"},
+		}}
+		if _, err := widgetStore.Create(context.Background(), "ns", w, registry.Admission{}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The newest revision, so that every list below is served from the cache once it has caught up.
+	rv := e.listOf(t, "/api/v1/namespaces/ns/configmaps").ResourceVersion
+
+	cases := []struct {
+		gvr schema.GroupVersionResource
+		ns  string
+	}{
+		{schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, "ns"},
+		{schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, "ns"},
+		{schema.GroupVersionResource{Version: "v1", Resource: "services"}, ""},
+		{schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}, ""},
+		{schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "ns"},
+		{schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "widgets"}, "ns"},
+		{schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "widgets"}, ""},
+	}
+	for _, tc := range cases {
+		entry := e.reg.Get(tc.gvr)
+		_, custom := entry.Resource.New().(runtime.Unstructured)
+		for _, mediaType := range []string{mediaJSON, mediaProtobuf} {
+			if custom && mediaType == mediaProtobuf {
+				continue
+			}
+			t.Run(tc.gvr.Resource+"/"+tc.ns+"/"+mediaType, func(t *testing.T) {
+				opts := &metav1.ListOptions{ResourceVersion: rv}
+				list, events, err := entry.Store.(eventLister).ListWithEvents(context.Background(), tc.ns, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if events == nil {
+					t.Fatal("the list was not served from the watch cache's events")
+				}
+				fromEvents, err := encodeListFromEvents(mediaType, entry.Resource.GroupVersionKind(), list, events)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Twice: the second time from the events' cached encodings.
+				again, err := encodeListFromEvents(mediaType, entry.Resource.GroupVersionKind(), list, events)
+				if err != nil || !bytes.Equal(again, fromEvents) {
+					t.Fatalf("second encoding differs (%v):\n%q\n%q", err, again, fromEvents)
+				}
+				plainList, err := entry.Store.List(context.Background(), tc.ns, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := &scope{out: output{mediaType: mediaType}, kind: entry.Resource.GroupVersionKind()}
+				plainList, err = s.transform(plainList)
+				if err != nil {
+					t.Fatal(err)
+				}
+				plain, err := encodeAs(mediaType, plainList, kindOf(plainList, s.kind), false, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(fromEvents, plain) {
+					t.Errorf("encoded from events:\n%q\nencoded whole:\n%q", fromEvents, plain)
+				}
+			})
+		}
+	}
+
+	// Through the handler: the same bytes, and the items as client decoders read them.
+	resp := e.do(t, req{method: "GET", path: "/api/v1/namespaces/ns/configmaps?resourceVersion=" + rv,
+		headers: []string{"Accept: application/vnd.kubernetes.protobuf, application/json"}})
+	if resp.code != http.StatusOK || resp.header.Get("Content-Type") != mediaProtobuf {
+		t.Fatalf("HTTP %d %q: %q", resp.code, resp.header.Get("Content-Type"), resp.body)
+	}
+	var pl corev1.ConfigMapList
+	resp.into(t, &pl)
+	if len(pl.Items) != 3 || pl.Items[2].Name != "cm-2" || pl.Items[2].Data["k"] != "v" || pl.Kind != "ConfigMapList" {
+		t.Errorf("protobuf list %+v", pl)
+	}
+	l := e.listOf(t, "/api/v1/namespaces/ns/configmaps?resourceVersion="+rv)
+	if len(l.Items) != 3 || l.Items[2].Name != "cm-2" || l.Items[2].Kind != "" || l.Kind != "ConfigMapList" {
+		t.Errorf("JSON list %+v", l)
+	}
+}
+
+// listOf lists configmaps in JSON.
+func (e *env) listOf(t testing.TB, path string) *corev1.ConfigMapList {
+	t.Helper()
+	resp := e.mustDo(t, "GET", path, "", http.StatusOK)
+	var l corev1.ConfigMapList
+	resp.into(t, &l)
+	return &l
+}
