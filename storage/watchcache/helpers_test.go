@@ -47,11 +47,13 @@ func startEtcd(t testing.TB) *clientv3.Client {
 }
 
 // newTestEnv starts etcd, a ConfigMap store and a cache with opts (RequestProgress defaults to
-// the client's).
+// the client's), and waits for the cache's first list (waitListed).
 func newTestEnv(t testing.TB, opts Options) *testEnv {
 	t.Helper()
 	client := startEtcd(t)
-	return newTestEnvOn(t, client, etcd3.New(client, "/registry", configMapCodec), opts)
+	e := newTestEnvOn(t, client, etcd3.New(client, "/registry", configMapCodec), opts)
+	e.waitListed(t)
+	return e
 }
 
 func newTestEnvOn(t testing.TB, client *clientv3.Client, underlying storage.Interface, opts Options) *testEnv {
@@ -71,6 +73,20 @@ func newTestEnvOn(t testing.TB, client *clientv3.Client, underlying storage.Inte
 	t.Cleanup(c.Stop)
 	store, _ := underlying.(*etcd3.Store)
 	return &testEnv{client: client, store: store, cache: c}
+}
+
+// waitListed returns once the cache has made its first list of etcd. Every write after it reaches
+// the cache as an event in its buffer, so a watch from that write's revision replays what
+// followed; a write before the first list is only in the list, and a watch from its revision may
+// be too old (410), depending on how fast the cache listed. Tests that watch from the revision of
+// their own writes call it before writing.
+func (e *testEnv) waitListed(t testing.TB) {
+	t.Helper()
+	rv, err := e.store.CurrentResourceVersion(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cacheList(t, prefix, rv, storage.Predicate{})
 }
 
 func configMap(ns, name string, lbls map[string]string, data map[string]string) *corev1.ConfigMap {

@@ -104,6 +104,7 @@ func TestRelistAfterCompaction(t *testing.T) {
 	bs := &breakableStore{Store: etcd3.New(client, "/registry", configMapCodec)}
 	e := newTestEnvOn(t, client, bs, Options{})
 	e.store = bs.Store
+	e.waitListed(t) // the watch below starts from the first write's revision
 	rv := e.create(t, "ns", "a", nil)
 	e.create(t, "ns", "b", nil)
 	e.cacheList(t, prefix, rv, storage.Predicate{})
