@@ -56,3 +56,35 @@ func TestServiceDryRunShowsAddressesAndKeepsNone(t *testing.T) {
 		t.Fatalf("dry run with a taken node port: %v, want 422 provided port is already allocated", err)
 	}
 }
+
+// TestServiceFieldsTiedToTheType: kube-apiserver refuses a headless NodePort service, a node
+// port used twice for one protocol, and a loopback external IP, each with a 422 naming the field.
+func TestServiceFieldsTiedToTheType(t *testing.T) {
+	ctx := context.Background()
+	services := clientset.CoreV1().Services(testNamespace(t))
+	cases := []struct {
+		name   string
+		change func(*corev1.ServiceSpec)
+		want   string
+	}{
+		{"headless-nodeport", func(s *corev1.ServiceSpec) { s.ClusterIP = corev1.ClusterIPNone },
+			`spec.clusterIPs[0]: Invalid value: "None": may not be set to 'None' for NodePort services`},
+		{"duplicate-nodeport", func(s *corev1.ServiceSpec) {
+			s.Ports = append(s.Ports, corev1.ServicePort{Name: "alt", Port: 8080, NodePort: 30099})
+			s.Ports[0].Name, s.Ports[0].NodePort = "http", 30099
+		}, `spec.ports[1].nodePort: Duplicate value: 30099`},
+		{"loopback-external-ip", func(s *corev1.ServiceSpec) { s.ExternalIPs = []string{"127.0.0.1"} },
+			`spec.externalIPs[0]: Invalid value: "127.0.0.1": may not be in the loopback range (127.0.0.0/8, ::1/128)`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: tc.name}, Spec: corev1.ServiceSpec{
+				Type: corev1.ServiceTypeNodePort, Selector: map[string]string{"app": "x"}, Ports: []corev1.ServicePort{{Port: 80}}}}
+			tc.change(&svc.Spec)
+			_, err := services.Create(ctx, svc, metav1.CreateOptions{})
+			if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("create: %v, want 422 with %q", err, tc.want)
+			}
+		})
+	}
+}

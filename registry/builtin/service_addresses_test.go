@@ -292,11 +292,12 @@ func TestServiceAddressesDryRun(t *testing.T) {
 	}
 
 	// A dry-run update to NodePort shows the node port it would get, and keeps it neither.
-	headless, err := create(s, service("headless", "None", corev1.ServiceTypeClusterIP, 0))
+	plain, err := create(s, service("plain", "10.0.0.1", corev1.ServiceTypeClusterIP, 0))
 	if err != nil {
-		t.Fatalf("create headless: %v", err)
+		t.Fatalf("create plain: %v", err)
 	}
-	out, _, err := s.Update(ctx, "ns", "headless", "", func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
+	before = recordKeys(t, c)
+	out, _, err := s.Update(ctx, "ns", "plain", "", func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
 		svc := cur.DeepCopyObject().(*corev1.Service)
 		svc.Spec.Type = corev1.ServiceTypeNodePort
 		return svc, nil
@@ -310,7 +311,7 @@ func TestServiceAddressesDryRun(t *testing.T) {
 	if after := recordKeys(t, c); !slices.Equal(after, before) {
 		t.Errorf("dry runs changed the records: %v, then %v", before, after)
 	}
-	if cur, _ := s.Get(ctx, "ns", "headless", nil); cur.(*corev1.Service).Spec.Ports[0].NodePort != 0 || cur.(*corev1.Service).ResourceVersion != headless.ResourceVersion {
+	if cur, _ := s.Get(ctx, "ns", "plain", nil); cur.(*corev1.Service).Spec.Ports[0].NodePort != 0 || cur.(*corev1.Service).ResourceVersion != plain.ResourceVersion {
 		t.Errorf("dry-run update stored a change: %+v", cur.(*corev1.Service).Spec)
 	}
 }

@@ -194,6 +194,7 @@ func validateService(svc *corev1.Service) field.ErrorList {
 		seen[k] = true
 	}
 	errs = append(errs, validateClusterIPs(svc, spec)...)
+	errs = append(errs, validateServiceTypeFields(svc, spec)...)
 	if svc.Spec.SessionAffinity != "" && !supportedSessionAffinity.Has(string(svc.Spec.SessionAffinity)) {
 		errs = append(errs, field.NotSupported(spec.Child("sessionAffinity"), svc.Spec.SessionAffinity, sets.List(supportedSessionAffinity)))
 	}
