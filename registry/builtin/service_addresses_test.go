@@ -148,6 +148,9 @@ func TestServiceAddressesChosenTakenReleased(t *testing.T) {
 	wantInvalid(t, err, `Service "outside" is invalid: spec.clusterIPs: Invalid value: ["10.200.0.1"]: failed to allocate IP 10.200.0.1: the provided IP (10.200.0.1) is not in the valid range. The range of valid IPs is 10.96.0.0/12`)
 	_, err = create(b, service("highport", "", corev1.ServiceTypeNodePort, 40000))
 	wantInvalid(t, err, `Service "highport" is invalid: spec.ports[0].nodePort: Invalid value: 40000: provided port is not in the valid range. The range of valid ports is 30000-32767`)
+	// Beyond any port number too: kube's validation leaves node ports to the allocator.
+	_, err = create(b, service("hugeport", "", corev1.ServiceTypeNodePort, 70000))
+	wantInvalid(t, err, `Service "hugeport" is invalid: spec.ports[0].nodePort: Invalid value: 70000: provided port is not in the valid range. The range of valid ports is 30000-32767`)
 
 	// The failed create of "third" gave 10.96.0.11 back.
 	if _, err := create(b, service("fourth", "10.96.0.11", corev1.ServiceTypeClusterIP, 0)); err != nil {

@@ -178,14 +178,10 @@ func validateService(svc *corev1.Service) field.ErrorList {
 		}
 		errs = append(errs, validateProtocol(p.Protocol, pp.Child("protocol"))...)
 		errs = append(errs, validatePortNumOrName(p.TargetPort, pp.Child("targetPort"))...)
-		if p.NodePort != 0 {
-			if svc.Spec.Type == corev1.ServiceTypeClusterIP || svc.Spec.Type == corev1.ServiceTypeExternalName {
-				errs = append(errs, field.Forbidden(pp.Child("nodePort"), fmt.Sprintf("may not be used when `type` is '%s'", svc.Spec.Type)))
-			} else {
-				for _, msg := range validation.IsValidPortNum(int(p.NodePort)) {
-					errs = append(errs, field.Invalid(pp.Child("nodePort"), p.NodePort, msg))
-				}
-			}
+		// A node port's number is the allocator's to judge ("not in the valid range"), as in
+		// kube, whose validation leaves it alone.
+		if p.NodePort != 0 && (svc.Spec.Type == corev1.ServiceTypeClusterIP || svc.Spec.Type == corev1.ServiceTypeExternalName) {
+			errs = append(errs, field.Forbidden(pp.Child("nodePort"), fmt.Sprintf("may not be used when `type` is '%s'", svc.Spec.Type)))
 		}
 		k := portKey{p.Port, p.Protocol}
 		if seen[k] {
