@@ -389,7 +389,7 @@ func runCase(ctx context.Context, set *plugins.Set, kind abi.Kind, reader *caseR
 			return nil, "", fmt.Errorf("review: %w", err)
 		}
 		var st abi.TokenReviewStatus
-		st, callErr = set.Authenticators[0].Authenticator.Authenticate(ctx, &r)
+		st, callErr = set.Chains().Authenticators[0].Authenticator.Authenticate(ctx, &r)
 		allowed, username, message = st.Authenticated, st.User.Username, st.Error
 		decision = fmt.Sprintf("authenticated=%v user=%q", allowed, username)
 	case abi.KindAuthorizer:
@@ -398,7 +398,7 @@ func runCase(ctx context.Context, set *plugins.Set, kind abi.Kind, reader *caseR
 			return nil, "", fmt.Errorf("review: %w", err)
 		}
 		var st abi.SubjectAccessReviewStatus
-		st, callErr = set.Authorizers[0].Authorizer.Authorize(ctx, &r)
+		st, callErr = set.Chains().Authorizers[0].Authorizer.Authorize(ctx, &r)
 		allowed, denied, message = st.Allowed, st.Denied, st.Reason
 		decision = fmt.Sprintf("allowed=%v denied=%v reason=%q", allowed, denied, message)
 	default:
@@ -410,7 +410,7 @@ func runCase(ctx context.Context, set *plugins.Set, kind abi.Kind, reader *caseR
 			return nil, "", errors.New("review: no request")
 		}
 		var resp abi.AdmissionResponse
-		m := set.Admission[0]
+		m := set.Chains().Admission[0]
 		if m.Mutating != nil {
 			resp, callErr = m.Mutating.Admit(ctx, &r)
 		} else {

@@ -1,11 +1,13 @@
 // Package plugins turns kapi's plugin configuration into running plugins: it decodes the
 // PluginConfiguration file (apiVersion kapi.dev/v1alpha1), combines it with the flags, loads each
 // entry by its source (a built-in from the plugins registry, a Wasm module through host/wasm, an
-// executable through host/process), wraps each in its failure policy, and hot-reloads the plugin
-// directory.
+// executable through host/process), wraps each in its failure policy, assembles the chains the
+// server calls (host/authn's and host/authz's unions, host/admission's chain), and hot-reloads the
+// plugin directory and the configuration file.
 //
-// It imports host/pluginapi, host/wasm, host/process, host/health, the built-in registry and abi;
-// it never imports host/server (the server imports it).
+// It imports host/pluginapi, host/wasm, host/process, host/health, host/authn, host/authz,
+// host/admission, the built-in registry and abi; it never imports host/server (the server imports
+// it).
 //
 // # The plugin directory
 //
@@ -45,5 +47,35 @@
 // old version still serves. A later successful reload of that plugin clears it.
 //
 // A plugin folder added to the directory but named nowhere in the configuration is not loaded:
-// the configuration, checked at start-up, is what says which plugins run and in which order.
+// the configuration is what says which plugins run and in which order.
+//
+// # Configuration reload
+//
+// The --plugin-config file is watched too, by the same polls and the same rule (its bytes must be
+// seen unchanged on two polls in a row). A changed file is decoded strictly, validated, and
+// combined with the flags as at start-up; every entry of the new configuration is loaded, except
+// that an entry identical to a running one (same list, name, source, config and failure policy)
+// keeps its running plugin, so an unchanged Wasm module or process is not restarted. Then the new
+// authenticator union, authorizer union and admission chain are swapped in together, atomically.
+// A call runs on the configuration current when it started (a write's mutating and validating
+// phases are two calls, as kube's webhook admission reads its configuration per phase); plugins
+// the new configuration dropped are closed once the calls of the old configuration end. No
+// request is dropped or failed by the swap.
+//
+// A bad file, or a good one with any plugin that fails to load (missing or broken folder, a kind
+// that does not fit its list, a config the plugin refuses), changes nothing: the whole old
+// configuration keeps serving, and says why the same three ways, as kube-apiserver does with an
+// --authorization-config that fails to reload: an error log line, kapi_plugin_config_reloads_total
+// {status="failure"} (status="success" counts the applied ones), and the readyz check
+// "plugin-reload" (`plugin configuration <file>: admission[1] (name): ...`). It is not retried
+// every poll; it is retried when the file changes, or when a plugin folder the file names changes:
+// so a configuration that names a folder not yet deployed is applied once the folder appears,
+// whichever of the two an operator copies first. A folder of the running configuration that
+// disappears leaves its plugin serving (a reload of that plugin fails and says so, as above); only
+// removing the entry from the file unloads a plugin.
+//
+// Only the file reloads. The flags stay what start-up used: --authorization-mode,
+// --enable-admission-plugins, --client-ca-file, --token-auth-file (its contents as read at start),
+// --anonymous-auth and --plugin-dir; a list the new file leaves out is still taken from them. At
+// start-up a bad file, or one with a plugin that fails to load, stops the server, as before.
 package plugins

@@ -11,6 +11,8 @@ import (
 
 // Flags are what the command line says about plugins, apart from the configuration file.
 type Flags struct {
+	// AnonymousAuth is --anonymous-auth: the authenticator union ends with the anonymous user.
+	AnonymousAuth bool
 	// Authenticators are the ones the flags turn on (x509 for --client-ca-file, tokenfile for
 	// --token-auth-file), as built-in entries.
 	Authenticators []Entry

@@ -54,32 +54,41 @@ type Member struct {
 	Validating    abi.ValidatingAdmission
 }
 
-// Set is the loaded plugins of a configuration. Its members never change; a hot reload swaps what
-// a wasm or process member runs behind it.
+// Set is the loaded plugins of the current configuration. A hot reload swaps what a wasm or
+// process member runs behind it; a configuration reload (Start's file) swaps the whole chains.
 type Set struct {
 	opts           Options
+	flags          Flags
 	logger         *slog.Logger
 	metrics        *pluginapi.Metrics
 	reloadFailures *prometheus.CounterVec
+	configReloads  *prometheus.CounterVec
 
 	wasmOnce sync.Once
 	wasmRT   *wasm.Runtime
 	wasmErr  error
 
-	Authenticators []Member
-	Authorizers    []Member
-	Admission      []Member
-
-	builtins   []abi.Plugin
-	reloadable []*reloadable
+	// gen is the current configuration's chains; calls through Authenticator, Authorizer and
+	// Admission hold it, so a retired one closes its plugins only after its calls end.
+	gen      current[*generation]
+	retiring sync.WaitGroup
+	// pollMu makes Poll (and Close) one at a time: the watch state below is theirs.
+	pollMu sync.Mutex
+	config configWatch
 
 	mu        sync.Mutex
 	reloadErr map[string]error // plugin name -> last failed reload
+	configErr error            // the last failed configuration reload
 	closeOnce sync.Once
 }
 
-// Load loads every entry of cfg, in order. On an error it closes what it loaded.
+// Load loads every entry of cfg, in order. On an error it closes what it loaded. The set's
+// configuration stays cfg; Watch reloads its plugin folders (Start also reloads a file).
 func Load(ctx context.Context, cfg *Configuration, opts Options) (*Set, error) {
+	return loadSet(ctx, cfg, Flags{}, opts)
+}
+
+func loadSet(ctx context.Context, cfg *Configuration, flags Flags, opts Options) (*Set, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -94,58 +103,61 @@ func Load(ctx context.Context, cfg *Configuration, opts Options) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plugin metrics: %w", err)
 	}
-	failures := prometheus.NewCounterVec(prometheus.CounterOpts{
+	failures, err := registerCounter(reg, prometheus.CounterOpts{
 		Name: "kapi_plugin_reload_failures_total",
 		Help: "Hot reloads of a plugin that failed, leaving the old version serving.",
-	}, []string{"plugin"})
-	if err := reg.Register(failures); err != nil {
+	}, "plugin")
+	if err != nil {
+		return nil, err
+	}
+	configReloads, err := registerCounter(reg, prometheus.CounterOpts{
+		Name: "kapi_plugin_config_reloads_total",
+		Help: "Reloads of the plugin configuration file by status (success, or failure leaving the old configuration serving).",
+	}, "status")
+	if err != nil {
+		return nil, err
+	}
+	s := &Set{opts: opts, flags: flags, logger: opts.Logger, metrics: metrics, reloadFailures: failures,
+		configReloads: configReloads, reloadErr: map[string]error{}}
+	g, err := s.build(ctx, cfg, nil)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.gen.store(g)
+	return s, nil
+}
+
+// registerCounter registers a counter vector, or returns the one already registered under its
+// name (a second Set on the same registry).
+func registerCounter(reg prometheus.Registerer, opts prometheus.CounterOpts, label string) (*prometheus.CounterVec, error) {
+	c := prometheus.NewCounterVec(opts, []string{label})
+	if err := reg.Register(c); err != nil {
 		var are prometheus.AlreadyRegisteredError
 		if !errors.As(err, &are) {
 			return nil, fmt.Errorf("plugin metrics: %w", err)
 		}
-		failures = are.ExistingCollector.(*prometheus.CounterVec)
+		return are.ExistingCollector.(*prometheus.CounterVec), nil
 	}
-	s := &Set{opts: opts, logger: opts.Logger, metrics: metrics, reloadFailures: failures, reloadErr: map[string]error{}}
-	sections := []struct {
-		field   string
-		kind    abi.Kind
-		entries []Entry
-		into    *[]Member
-	}{
-		{"authenticators", abi.KindAuthenticator, cfg.Authenticators, &s.Authenticators},
-		{"authorizers", abi.KindAuthorizer, cfg.Authorizers, &s.Authorizers},
-		{"admission", "", cfg.Admission, &s.Admission},
-	}
-	for _, sec := range sections {
-		for i, e := range sec.entries {
-			m, err := s.loadEntry(ctx, sec.kind, e)
-			if err != nil {
-				s.Close()
-				return nil, fmt.Errorf("%s[%d] (%s): %w", sec.field, i, e.Name, err)
-			}
-			*sec.into = append(*sec.into, m)
-		}
-	}
-	return s, nil
+	return c, nil
 }
 
-// loadEntry loads one entry; want is the kind its section needs ("" for admission: either).
-func (s *Set) loadEntry(ctx context.Context, want abi.Kind, e Entry) (Member, error) {
+// loadUnit loads one entry; want is the kind its section needs ("" for admission: either).
+func (s *Set) loadUnit(ctx context.Context, want abi.Kind, e Entry) (*unit, error) {
 	if e.Source == SourceBuiltin {
 		return s.loadBuiltin(ctx, want, e)
 	}
 	man, p, err := s.loadFolder(ctx, e)
 	if err != nil {
-		return Member{}, err
+		return nil, err
 	}
 	if err := kindFits(want, man.Kind); err != nil {
 		_ = p.Close()
-		return Member{}, err
+		return nil, err
 	}
 	r := &reloadable{entry: e, kind: man.Kind, slot: newSlot(e.Name, p)}
 	r.stamp, _ = fingerprint(s.folder(e.Name), man)
-	s.reloadable = append(s.reloadable, r)
-	return r.member(), nil
+	return &unit{member: r.member(), reload: r}, nil
 }
 
 func kindFits(want, got abi.Kind) error {
@@ -166,10 +178,10 @@ type builtinReader interface {
 	ReadsResources() []abi.GroupVersionResource
 }
 
-func (s *Set) loadBuiltin(ctx context.Context, want abi.Kind, e Entry) (Member, error) {
+func (s *Set) loadBuiltin(ctx context.Context, want abi.Kind, e Entry) (*unit, error) {
 	newPlugin, ok := builtins.Lookup(e.Name)
 	if !ok {
-		return Member{}, fmt.Errorf("unknown built-in plugin %q", e.Name)
+		return nil, fmt.Errorf("unknown built-in plugin %q", e.Name)
 	}
 	p := newPlugin()
 	policy := e.FailurePolicy
@@ -204,20 +216,20 @@ func (s *Set) loadBuiltin(ctx context.Context, want abi.Kind, e Entry) (Member, 
 			kinds = append(kinds, abi.KindValidatingAdmission)
 		}
 	case want == "":
-		return Member{}, fmt.Errorf("plugin %q is not an admission plugin", e.Name)
+		return nil, fmt.Errorf("plugin %q is not an admission plugin", e.Name)
 	default:
-		return Member{}, fmt.Errorf("plugin %q is not an %s", e.Name, map[abi.Kind]string{abi.KindAuthenticator: "authenticator", abi.KindAuthorizer: "authorizer"}[want])
+		return nil, fmt.Errorf("plugin %q is not an %s", e.Name, map[abi.Kind]string{abi.KindAuthenticator: "authenticator", abi.KindAuthorizer: "authorizer"}[want])
 	}
 	host := pluginapi.NewHostServices(manifest(kinds[0]), s.logger, s.opts.Reader, nil)
 	if err := p.Provision(ctx, e.Config, host); err != nil {
-		return Member{}, fmt.Errorf("provisioning %q: %w", e.Name, err)
+		return nil, fmt.Errorf("provisioning %q: %w", e.Name, err)
 	}
-	s.builtins = append(s.builtins, p)
 	m := Member{Name: e.Name}
 	for _, k := range kinds {
 		g, err := pluginapi.WithFailurePolicy(manifest(k), pluginapi.ModeNative, p, s.metrics, s.logger)
 		if err != nil {
-			return Member{}, err
+			_ = p.Close()
+			return nil, err
 		}
 		switch k {
 		case abi.KindAuthenticator:
@@ -230,7 +242,7 @@ func (s *Set) loadBuiltin(ctx context.Context, want abi.Kind, e Entry) (Member, 
 			m.Validating = g.(abi.ValidatingAdmission)
 		}
 	}
-	return m, nil
+	return &unit{member: m, builtin: p}, nil
 }
 
 func (s *Set) folder(name string) string { return filepath.Join(s.opts.Dir, name) }
@@ -310,15 +322,16 @@ func (s *Set) wasmRuntime(ctx context.Context) (*wasm.Runtime, error) {
 	return s.wasmRT, s.wasmErr
 }
 
-// Close closes every plugin, waiting for calls in flight on reloadable ones.
+// Close closes every plugin once the calls in flight on it end.
 func (s *Set) Close() {
 	s.closeOnce.Do(func() {
-		for _, r := range s.reloadable {
-			r.slot.close()
-		}
-		for _, p := range s.builtins {
-			if err := p.Close(); err != nil {
-				s.logger.Warn("closing plugin", "err", err)
+		s.pollMu.Lock()
+		defer s.pollMu.Unlock()
+		s.retiring.Wait()
+		if g := s.gen.p.Load(); g != nil {
+			g.drain()
+			for _, u := range g.value.units {
+				s.closeUnit(u)
 			}
 		}
 		if s.wasmRT != nil {

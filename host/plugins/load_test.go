@@ -53,17 +53,17 @@ func TestLoadExamples(t *testing.T) {
 	s := load(t, examples, cfg)
 	ctx := context.Background()
 
-	if len(s.Authorizers) != 2 || s.Authorizers[0].Name != "ownerauthz" || s.Authorizers[1].Name != "AlwaysAllow" {
-		t.Fatalf("authorizers %+v", s.Authorizers)
+	if len(s.Chains().Authorizers) != 2 || s.Chains().Authorizers[0].Name != "ownerauthz" || s.Chains().Authorizers[1].Name != "AlwaysAllow" {
+		t.Fatalf("authorizers %+v", s.Chains().Authorizers)
 	}
-	st, err := s.Authorizers[0].Authorizer.Authorize(ctx, abi.NewSubjectAccessReview(abi.SubjectAccessReviewSpec{User: "alice",
+	st, err := s.Chains().Authorizers[0].Authorizer.Authorize(ctx, abi.NewSubjectAccessReview(abi.SubjectAccessReviewSpec{User: "alice",
 		ResourceAttributes: &abi.ResourceAttributes{Namespace: "bobs", Verb: "create", Version: "v1", Resource: "configmaps"}}))
 	if err != nil || !st.Denied || !strings.Contains(st.Reason, `belongs to "bob"`) {
 		t.Errorf("ownerauthz on alice's write into bob's namespace: %+v, %v", st, err)
 	}
 
 	byName := map[string]Member{}
-	for _, m := range s.Admission {
+	for _, m := range s.Chains().Admission {
 		byName[m.Name] = m
 	}
 	resp, err := byName["no-latest"].Validating.Validate(ctx, podReview("bobs", "nginx:latest", ""))
@@ -107,14 +107,14 @@ func TestLoadBuiltinsLoadableForms(t *testing.T) {
 	}
 	s := load(t, builtins, cfg)
 	ctx := context.Background()
-	for _, m := range s.Authenticators {
+	for _, m := range s.Chains().Authenticators {
 		st, err := m.Authenticator.Authenticate(ctx, abi.NewTokenReview(abi.TokenReviewSpec{Token: "secret"}))
 		want := strings.HasPrefix(m.Name, "tokenfile")
 		if err != nil || st.Authenticated != want || (want && st.User.Username != "alice") {
 			t.Errorf("%s: %+v, %v; want authenticated %v", m.Name, st, err, want)
 		}
 	}
-	for _, m := range s.Authorizers {
+	for _, m := range s.Chains().Authorizers {
 		st, err := m.Authorizer.Authorize(ctx, abi.NewSubjectAccessReview(abi.SubjectAccessReviewSpec{User: "alice",
 			ResourceAttributes: &abi.ResourceAttributes{Verb: "get", Version: "v1", Resource: "pods"}}))
 		want := strings.HasPrefix(m.Name, "alwaysallow")
@@ -122,7 +122,7 @@ func TestLoadBuiltinsLoadableForms(t *testing.T) {
 			t.Errorf("%s: %+v, %v; want allowed %v", m.Name, st, err, want)
 		}
 	}
-	for _, m := range s.Admission {
+	for _, m := range s.Chains().Admission {
 		resp, err := m.Validating.Validate(ctx, podReview("ending", "nginx", ""))
 		if err != nil || resp.Allowed || resp.Result == nil || !strings.Contains(resp.Result.Message, "because it is being terminated") {
 			t.Errorf("%s: %+v, %v", m.Name, resp, err)

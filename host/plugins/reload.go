@@ -78,13 +78,9 @@ func fingerprint(dir string, man *pluginapi.Manifest) (string, error) {
 	return b.String(), nil
 }
 
-// Watch polls the plugin directory until ctx ends, hot-reloading changed plugins (see the package
-// doc). It returns when ctx is done.
+// Watch polls the plugin directory, and the configuration file when Start was given one, until
+// ctx ends, hot-reloading changed plugins and configurations (see the package doc).
 func (s *Set) Watch(ctx context.Context) {
-	if len(s.reloadable) == 0 {
-		<-ctx.Done()
-		return
-	}
 	t := time.NewTicker(s.opts.PollInterval)
 	defer t.Stop()
 	for {
@@ -97,24 +93,37 @@ func (s *Set) Watch(ctx context.Context) {
 	}
 }
 
-// Poll looks at the plugin directory once: a plugin whose files changed since the last poll is
-// noted; one that was noted and is unchanged since is reloaded. Watch calls it on every tick;
-// tests call it directly.
+// Poll looks once at the configuration file (when there is one), then at the folders of the
+// current configuration's wasm and process plugins: what changed since the last poll is noted;
+// what was noted and is unchanged since is reloaded. Watch calls it on every tick; tests call it
+// directly.
 func (s *Set) Poll(ctx context.Context) {
-	for _, r := range s.reloadable {
-		stamp, err := fingerprint(s.folder(r.entry.Name), nil)
-		if err != nil {
-			stamp = "missing"
+	s.pollMu.Lock()
+	defer s.pollMu.Unlock()
+	if s.config.path != "" {
+		s.pollConfig(ctx)
+	}
+	for _, u := range s.gen.load().units {
+		if r := u.reload; r != nil {
+			s.pollFolder(ctx, r)
 		}
-		switch {
-		case stamp == r.stamp:
-			r.pending = ""
-		case stamp != r.pending:
-			r.pending = stamp // changed: wait for it to settle
-		default:
-			r.stamp, r.pending = stamp, ""
-			s.reload(ctx, r)
-		}
+	}
+}
+
+// pollFolder applies the two-polls rule to one plugin's folder.
+func (s *Set) pollFolder(ctx context.Context, r *reloadable) {
+	stamp, err := fingerprint(s.folder(r.entry.Name), nil)
+	if err != nil {
+		stamp = "missing"
+	}
+	switch {
+	case stamp == r.stamp:
+		r.pending = ""
+	case stamp != r.pending:
+		r.pending = stamp // changed: wait for it to settle
+	default:
+		r.stamp, r.pending = stamp, ""
+		s.reload(ctx, r)
 	}
 }
 
@@ -142,7 +151,8 @@ func (s *Set) reload(ctx context.Context, r *reloadable) {
 	s.logger.Info("plugin reloaded", "plugin", name, "mode", man.Mode)
 }
 
-// ReloadError is the last failed reload of each plugin still failing, joined; nil when none.
+// ReloadError is the last failed configuration reload, if the configuration has not loaded since,
+// and the last failed reload of each plugin still failing, joined; nil when none.
 func (s *Set) ReloadError() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -151,7 +161,8 @@ func (s *Set) ReloadError() error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	errs := make([]error, 0, len(names))
+	errs := make([]error, 0, len(names)+1)
+	errs = append(errs, s.configErr)
 	for _, n := range names {
 		errs = append(errs, s.reloadErr[n])
 	}
@@ -159,7 +170,8 @@ func (s *Set) ReloadError() error {
 }
 
 // ReadyzCheck is the informational readyz check "plugin-reload": it fails while a reload failed
-// (with the reason), without making the server unready, since the old version still serves.
+// (with the reason), without making the server unready, since the old version (or configuration)
+// still serves.
 func (s *Set) ReadyzCheck() health.Check {
 	return health.Check{Name: "plugin-reload", Informational: true, Run: func(*http.Request) error { return s.ReloadError() }}
 }

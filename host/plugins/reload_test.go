@@ -40,7 +40,7 @@ func newReloadFixture(t *testing.T) *reloadFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	f.set, f.plugin = s, s.Admission[0].Validating
+	f.set, f.plugin = s, s.Chains().Admission[0].Validating
 	f.review = func() *abi.AdmissionReview { return podReview("ns", "nginx:1.27", `,"labels":{"mark":"kapi-deny"}`) }
 	return f
 }
@@ -237,7 +237,7 @@ func TestHotReloadProcessPlugin(t *testing.T) {
 	}
 	defer s.Close()
 	denied := func() bool {
-		st, err := s.Authorizers[0].Authorizer.Authorize(context.Background(), abi.NewSubjectAccessReview(abi.SubjectAccessReviewSpec{User: "alice",
+		st, err := s.Chains().Authorizers[0].Authorizer.Authorize(context.Background(), abi.NewSubjectAccessReview(abi.SubjectAccessReviewSpec{User: "alice",
 			ResourceAttributes: &abi.ResourceAttributes{Namespace: "bobs", Verb: "create", Version: "v1", Resource: "configmaps"}}))
 		if err != nil {
 			t.Fatalf("authorize: %v", err)

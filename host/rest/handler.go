@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -35,10 +36,19 @@ type Options struct {
 	Stop <-chan struct{}
 }
 
+// Admission is what the handler runs on writes: an *admission.Chain, or one that follows the
+// plugin configuration as it reloads (host/plugins).
+type Admission interface {
+	HasMutating() bool
+	HasValidating() bool
+	Mutate(ctx context.Context, a *admission.Attributes) (runtime.Object, error)
+	Validate(ctx context.Context, a *admission.Attributes) error
+}
+
 // handler serves resource requests.
 type handler struct {
 	reg  *registry.Registry
-	adm  *admission.Chain
+	adm  Admission
 	opts Options
 	// fieldManagers serve server-side apply.
 	fieldManagers *fieldManagers
@@ -47,7 +57,10 @@ type handler struct {
 // NewHandler returns the handler for every resource request. It reads the request's
 // request.Info from the context (the RequestInfo filter has parsed it) and serves the verb from
 // the resource's store in reg, running adm (which may be nil: no admission) on writes.
-func NewHandler(reg *registry.Registry, adm *admission.Chain, opts Options) http.Handler {
+func NewHandler(reg *registry.Registry, adm Admission, opts Options) http.Handler {
+	if adm == nil {
+		adm = (*admission.Chain)(nil)
+	}
 	if opts.MaxRequestBodyBytes <= 0 {
 		opts.MaxRequestBodyBytes = DefaultMaxRequestBodyBytes
 	}

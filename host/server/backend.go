@@ -11,7 +11,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/kapi-dev/kapi/host/admission"
 	"github.com/kapi-dev/kapi/host/discovery"
 	"github.com/kapi-dev/kapi/host/health"
 	"github.com/kapi-dev/kapi/host/openapi"
@@ -86,7 +85,6 @@ func startBackend(ctx context.Context, s *Server) (*backend, error) {
 		reg.Add(e)
 	}
 
-	chain := admission.NewNamedChain(s.admission.mutating, s.admission.validating)
 	ctrlOpts, err := s.controllerOptions()
 	if err != nil {
 		_ = f.Close()
@@ -105,7 +103,7 @@ func startBackend(ctx context.Context, s *Server) (*backend, error) {
 		registry:  reg,
 		discovery: discovery.NewHandler(reg, func(r *http.Request) string { return s.Addr() }),
 		openapi:   openapi.NewHandler(reg),
-		rest:      rest.NewHandler(reg, chain, rest.Options{Stop: s.stopLongRunning}),
+		rest:      rest.NewHandler(reg, s.admission, rest.Options{Stop: s.stopLongRunning}),
 		checks: []health.Check{{Name: "etcd", Run: func(r *http.Request) error {
 			return f.Check(r.Context())
 		}}},

@@ -45,9 +45,6 @@ import (
 
 	"golang.org/x/net/http2"
 
-	"github.com/kapi-dev/kapi/host/admission"
-	"github.com/kapi-dev/kapi/host/authn"
-	"github.com/kapi-dev/kapi/host/authz"
 	"github.com/kapi-dev/kapi/host/health"
 	"github.com/kapi-dev/kapi/host/metrics"
 	"github.com/kapi-dev/kapi/host/plugins"
@@ -124,9 +121,11 @@ type Server struct {
 	// registry is the set of served resources; filled when Run starts storage.
 	registry *registry.Registry
 
-	authenticator *authn.Union
-	authorizer    *authz.Union
-	admission     admissionPlugins
+	// The plugin set's authenticator, authorizer and admission: each follows the plugin
+	// configuration as it reloads.
+	authenticator plugins.Authenticator
+	authorizer    plugins.Authorizer
+	admission     plugins.Admission
 
 	stopLongRunning chan struct{}
 	closeOnce       sync.Once
@@ -297,12 +296,6 @@ func (s *Server) closePlugins() {
 	if s.pluginSet != nil {
 		s.pluginSet.Close()
 	}
-}
-
-// admissionPlugins are the provisioned admission plugins, in order.
-type admissionPlugins struct {
-	mutating   []admission.Mutating
-	validating []admission.Validating
 }
 
 // tlsNoiseFilter sends http.Server's own log lines to slog, dropping TLS handshake failures:
