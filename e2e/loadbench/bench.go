@@ -45,6 +45,9 @@ type bench struct {
 func newBench(ctx context.Context, srv *e2e.Server, endpoints []string, p params) (*bench, error) {
 	cfg := rest.CopyConfig(srv.Config)
 	cfg.QPS = -1 // no client-side rate limit: the server is what is measured
+	// client-go's typed clients default to protobuf when ContentType is unset; JSON is named
+	// explicitly so that the two modes differ.
+	cfg.ContentType, cfg.AcceptContentTypes = "application/json", "application/json"
 	if p.protobuf {
 		cfg.ContentType = "application/vnd.kubernetes.protobuf"
 		cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
@@ -415,10 +418,7 @@ func residentMiB(pid int) (float64, error) {
 // readAll GETs url and reads the whole body without decoding it.
 // accept is the Accept header of the bench's client-go requests.
 func (b *bench) accept() string {
-	if b.config.AcceptContentTypes != "" {
-		return b.config.AcceptContentTypes
-	}
-	return "application/json"
+	return b.config.AcceptContentTypes
 }
 
 func readAll(ctx context.Context, client *http.Client, url, accept string) error {

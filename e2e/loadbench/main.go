@@ -37,7 +37,7 @@ func main() {
 		heap        = flag.String("heapprofile", "", "write the server's heap profile at the end of the memory phase here")
 		phaseList   = flag.String("phases", "create,update,get,list,fanout,memory", "the phases to run, comma-separated (update needs create)")
 		plugins     = flag.Int("plugins", 0, "Wasm admission plugins the server runs: 0, 1 (no-latest) or 3 (default-label, no-latest, a second no-latest), built from sdk/examples")
-		protobuf    = flag.Bool("protobuf", false, "client-go sends and accepts protobuf (application/vnd.kubernetes.protobuf), as kube's controllers do, instead of JSON")
+		protobuf    = flag.Bool("protobuf", false, "client-go sends and accepts protobuf (application/vnd.kubernetes.protobuf), as kube's controllers do, instead of JSON only")
 	)
 	flag.Parse()
 	if err := run(*binary, profileOptions{cpu: *profile, cpuPhase: *profPhase, heap: *heap}, params{
