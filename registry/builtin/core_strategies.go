@@ -103,9 +103,6 @@ func dropTypeDependentFields(svc, old *corev1.Service) {
 	needsNodePorts := func(s *corev1.Service) bool {
 		return s.Spec.Type == corev1.ServiceTypeNodePort || s.Spec.Type == corev1.ServiceTypeLoadBalancer
 	}
-	needsHealthCheckPort := func(s *corev1.Service) bool {
-		return s.Spec.Type == corev1.ServiceTypeLoadBalancer && s.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
-	}
 	if old.Spec.Type != corev1.ServiceTypeExternalName && svc.Spec.Type == corev1.ServiceTypeExternalName {
 		if svc.Spec.ClusterIP == old.Spec.ClusterIP && reflect.DeepEqual(svc.Spec.ClusterIPs, old.Spec.ClusterIPs) {
 			svc.Spec.ClusterIP, svc.Spec.ClusterIPs = "", nil
@@ -134,11 +131,11 @@ func dropTypeDependentFields(svc, old *corev1.Service) {
 				svc.Spec.Ports[i].NodePort = 0
 			}
 		}
-		if svc.Spec.ExternalTrafficPolicy == old.Spec.ExternalTrafficPolicy {
-			svc.Spec.ExternalTrafficPolicy = ""
-		}
 	}
-	if needsHealthCheckPort(old) && !needsHealthCheckPort(svc) && svc.Spec.HealthCheckNodePort == old.Spec.HealthCheckNodePort {
+	if externallyAccessible(old) && !externallyAccessible(svc) && svc.Spec.ExternalTrafficPolicy == old.Spec.ExternalTrafficPolicy {
+		svc.Spec.ExternalTrafficPolicy = ""
+	}
+	if needsHealthCheck(old) && !needsHealthCheck(svc) && svc.Spec.HealthCheckNodePort == old.Spec.HealthCheckNodePort {
 		svc.Spec.HealthCheckNodePort = 0
 	}
 	if old.Spec.Type == corev1.ServiceTypeLoadBalancer && svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
@@ -154,8 +151,8 @@ func dropTypeDependentFields(svc, old *corev1.Service) {
 	}
 }
 
-// keepAllocatedAddresses carries a service's cluster IPs and node ports over an update that
-// leaves them out (kubectl apply does), as kube's service REST does.
+// keepAllocatedAddresses carries a service's cluster IPs, node ports and health check node port
+// over an update that leaves them out (kubectl apply does), as kube's service REST does.
 func keepAllocatedAddresses(svc, old *corev1.Service) {
 	if svc.Spec.Type == corev1.ServiceTypeExternalName || old.Spec.Type == corev1.ServiceTypeExternalName {
 		return
@@ -190,6 +187,9 @@ func keepAllocatedAddresses(svc, old *corev1.Service) {
 			p.NodePort = np
 			used[np] = true
 		}
+	}
+	if svc.Spec.HealthCheckNodePort == 0 && needsHealthCheck(old) && needsHealthCheck(svc) {
+		svc.Spec.HealthCheckNodePort = old.Spec.HealthCheckNodePort
 	}
 }
 

@@ -28,8 +28,7 @@ func defaultService(svc *corev1.Service) {
 	for i := range svc.Spec.Ports {
 		defaultServicePort(&svc.Spec.Ports[i])
 	}
-	external := svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer
-	if external && svc.Spec.ExternalTrafficPolicy == "" {
+	if externallyAccessible(svc) && svc.Spec.ExternalTrafficPolicy == "" {
 		svc.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyCluster
 	}
 	if svc.Spec.InternalTrafficPolicy == nil && svc.Spec.Type != corev1.ServiceTypeExternalName {

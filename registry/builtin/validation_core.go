@@ -237,13 +237,13 @@ func validatePortNumOrName(port intstr.IntOrString, path *field.Path) field.Erro
 	return errs
 }
 
-// validateServiceUpdate keeps allocated cluster IPs: once set they may not change (a service
-// may still move to or from ExternalName).
+// validateServiceUpdate keeps allocated addresses: cluster IPs once set may not change (a
+// service may still move to or from ExternalName), nor a health check node port in use.
 func validateServiceUpdate(svc, old *corev1.Service) field.ErrorList {
+	errs := validateServiceTrafficUpdate(svc, old)
 	if svc.Spec.Type == corev1.ServiceTypeExternalName || old.Spec.Type == corev1.ServiceTypeExternalName {
-		return nil
+		return errs
 	}
-	var errs field.ErrorList
 	for i, ip := range old.Spec.ClusterIPs {
 		if i < len(svc.Spec.ClusterIPs) && svc.Spec.ClusterIPs[i] != ip {
 			errs = append(errs, field.Invalid(field.NewPath("spec", "clusterIPs").Index(i), svc.Spec.ClusterIPs, "may not change once set"))

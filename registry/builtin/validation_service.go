@@ -12,8 +12,9 @@ import (
 
 // validateServiceTypeFields is the part of kube's ValidateService that ties fields to the
 // service's type: a NodePort or LoadBalancer service is never headless, a node port is used once
-// per protocol, external IPs are real unicast addresses, and the load balancer's fields belong
-// to LoadBalancer services.
+// per protocol, external IPs are real unicast addresses, the load balancer's fields belong to
+// LoadBalancer services, and the external traffic policy and health check node port to the
+// services that use them.
 func validateServiceTypeFields(svc *corev1.Service, spec *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if ips := clusterIPsOf(svc); len(ips) > 0 && ips[0] == corev1.ClusterIPNone {
@@ -64,7 +65,50 @@ func validateServiceTypeFields(svc *corev1.Service, spec *field.Path) field.Erro
 	if svc.Spec.AllocateLoadBalancerNodePorts != nil && notLoadBalancer {
 		errs = append(errs, field.Forbidden(spec.Child("allocateLoadBalancerNodePorts"), "may only be used when `type` is 'LoadBalancer'"))
 	}
+
+	// The traffic policy fields. kube also requires both where they apply; kapi fills the health
+	// check node port only when the service is stored, after validation, so it checks what is set.
+	etp := svc.Spec.ExternalTrafficPolicy
+	switch {
+	case !externallyAccessible(svc) && etp != "":
+		errs = append(errs, field.Invalid(spec.Child("externalTrafficPolicy"), etp, "may only be set for externally-accessible services"))
+	case etp != "" && etp != corev1.ServiceExternalTrafficPolicyCluster && etp != corev1.ServiceExternalTrafficPolicyLocal:
+		errs = append(errs, field.NotSupported(spec.Child("externalTrafficPolicy"), etp,
+			[]corev1.ServiceExternalTrafficPolicy{corev1.ServiceExternalTrafficPolicyCluster, corev1.ServiceExternalTrafficPolicyLocal}))
+	}
+	if hc := svc.Spec.HealthCheckNodePort; hc != 0 {
+		path := spec.Child("healthCheckNodePort")
+		if !needsHealthCheck(svc) {
+			errs = append(errs, field.Invalid(path, hc, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"))
+		} else {
+			for _, msg := range validation.IsValidPortNum(int(hc)) {
+				errs = append(errs, field.Invalid(path, hc, msg))
+			}
+		}
+	}
 	return errs
+}
+
+// validateServiceTrafficUpdate: a health check node port stays as allocated while the service
+// needs one (kube's validateServiceExternalTrafficFieldsUpdate).
+func validateServiceTrafficUpdate(svc, old *corev1.Service) field.ErrorList {
+	if needsHealthCheck(old) && needsHealthCheck(svc) && svc.Spec.HealthCheckNodePort != old.Spec.HealthCheckNodePort {
+		return field.ErrorList{field.Forbidden(field.NewPath("spec", "healthCheckNodePort"), "field is immutable")}
+	}
+	return nil
+}
+
+// externallyAccessible reports whether traffic reaches the service from outside the cluster
+// (kube's ExternallyAccessible): node ports, a load balancer, or external IPs.
+func externallyAccessible(svc *corev1.Service) bool {
+	return svc.Spec.Type == corev1.ServiceTypeLoadBalancer || svc.Spec.Type == corev1.ServiceTypeNodePort ||
+		(svc.Spec.Type == corev1.ServiceTypeClusterIP && len(svc.Spec.ExternalIPs) > 0)
+}
+
+// needsHealthCheck reports whether the service has a health check node port (kube's
+// NeedsHealthCheck).
+func needsHealthCheck(svc *corev1.Service) bool {
+	return svc.Spec.Type == corev1.ServiceTypeLoadBalancer && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
 }
 
 // validateNonSpecialIP refuses addresses no endpoint or external IP may have: unspecified,

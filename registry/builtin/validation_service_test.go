@@ -66,3 +66,69 @@ func TestValidateServiceTypeFields(t *testing.T) {
 		})
 	}
 }
+
+// TestServiceTrafficPolicyFields: externalTrafficPolicy belongs to externally-accessible services
+// (defaulted to Cluster for each, a ClusterIP service with external IPs included) and
+// healthCheckNodePort to LoadBalancer services with the Local policy, where it stays as
+// allocated; an update that drops what made them apply drops them too, as kube's strategy does.
+func TestServiceTrafficPolicyFields(t *testing.T) {
+	r := lookup(t, "", "services")
+	svc := func(typ corev1.ServiceType, change func(*corev1.ServiceSpec)) *corev1.Service {
+		s := &corev1.Service{ObjectMeta: meta("s"), Spec: corev1.ServiceSpec{Type: typ, Ports: []corev1.ServicePort{{Port: 80}}}}
+		if change != nil {
+			change(&s.Spec)
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		name string
+		obj  *corev1.Service
+		want []string
+		msg  string
+	}{
+		{"policy on a ClusterIP service", svc(corev1.ServiceTypeClusterIP, func(s *corev1.ServiceSpec) {
+			s.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyCluster
+		}), []string{"FieldValueInvalid spec.externalTrafficPolicy"}, "may only be set for externally-accessible services"},
+		{"unknown policy", svc(corev1.ServiceTypeNodePort, func(s *corev1.ServiceSpec) { s.ExternalTrafficPolicy = "Sometimes" }),
+			[]string{"FieldValueNotSupported spec.externalTrafficPolicy"}, `supported values: "Cluster", "Local"`},
+		{"health check port without Local", svc(corev1.ServiceTypeLoadBalancer, func(s *corev1.ServiceSpec) { s.HealthCheckNodePort = 30100 }),
+			[]string{"FieldValueInvalid spec.healthCheckNodePort"}, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"},
+		{"health check port with Local", svc(corev1.ServiceTypeLoadBalancer, func(s *corev1.ServiceSpec) {
+			s.ExternalTrafficPolicy, s.HealthCheckNodePort = corev1.ServiceExternalTrafficPolicyLocal, 30100
+		}), nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := create(r, tc.obj)
+			if got := errKeys(errs); (len(got) != 0 || len(tc.want) != 0) && !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("errors = %q, want %q", got, tc.want)
+			}
+			if tc.msg != "" && !strings.Contains(errs.ToAggregate().Error(), tc.msg) {
+				t.Errorf("errors %v lack %q", errs.ToAggregate(), tc.msg)
+			}
+		})
+	}
+
+	withExternalIP := stored(t, r, svc(corev1.ServiceTypeClusterIP, func(s *corev1.ServiceSpec) { s.ExternalIPs = []string{"192.0.2.7"} }))
+	if got := withExternalIP.Spec.ExternalTrafficPolicy; got != corev1.ServiceExternalTrafficPolicyCluster {
+		t.Errorf("a ClusterIP service with external IPs defaulted externalTrafficPolicy to %q, want Cluster", got)
+	}
+	noExternalIP := withExternalIP.DeepCopy()
+	noExternalIP.Spec.ExternalIPs = nil
+	if errs := update(r, noExternalIP, withExternalIP); len(errs) != 0 || noExternalIP.Spec.ExternalTrafficPolicy != "" {
+		t.Errorf("dropping the external IPs: errors %v, externalTrafficPolicy %q, want none and empty", errs, noExternalIP.Spec.ExternalTrafficPolicy)
+	}
+
+	local := stored(t, r, svc(corev1.ServiceTypeLoadBalancer, func(s *corev1.ServiceSpec) {
+		s.ExternalTrafficPolicy, s.HealthCheckNodePort = corev1.ServiceExternalTrafficPolicyLocal, 30100
+	}))
+	applied := local.DeepCopy() // as kubectl apply sends it: without the allocated port
+	applied.Spec.HealthCheckNodePort = 0
+	if errs := update(r, applied, local); len(errs) != 0 || applied.Spec.HealthCheckNodePort != 30100 {
+		t.Errorf("an update leaving the health check port out: errors %v, port %d, want none and 30100", errs, applied.Spec.HealthCheckNodePort)
+	}
+	moved := local.DeepCopy()
+	moved.Spec.HealthCheckNodePort = 30101
+	if got := errKeys(update(r, moved, local)); !reflect.DeepEqual(got, []string{"FieldValueForbidden spec.healthCheckNodePort"}) {
+		t.Errorf("changing the health check port: errors %q, want it forbidden", got)
+	}
+}
