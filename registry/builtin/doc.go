@@ -29,8 +29,14 @@
 // (workloads, pods, policies...); configmaps, secrets, services and the like keep generation 0.
 // SpecChanged is always false for those, and TracksGeneration says which resources are which.
 //
-// Why random service addresses? kube allocates cluster IPs and node ports from bitmaps kept in
-// etcd. A strategy is stateless, so kapi draws at random from kube's default ranges
-// (10.96.0.0/12, 30000-32767) and keeps what an update leaves out. Collisions go undetected; an
-// allocator in the store is the proper fix.
+// Why are service addresses allocated in storage? kube allocates cluster IPs and node ports in
+// its service REST, from state kept in etcd, so that no two services share one. A strategy is
+// stateless, so kapi's ServiceAddresses wraps the services' storage instead: each address is a
+// record created only if absent in the etcd every replica shares (service_addresses.go,
+// service_allocation.go). A dry run reads the records and writes none (kube 1.27+ shows the
+// addresses a dry run would get), and AddressRepair (service_repair.go) reconciles the records
+// with the services as kube's repair loops do, for writes a crash cut in two. The one
+// difference left: kube allocates before validation and validating admission (its BeginCreate
+// hook), kapi when the service is stored, after both, so a validating admission plugin sees a
+// service without the addresses it is about to get.
 package builtin
