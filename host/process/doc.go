@@ -6,14 +6,34 @@
 // dies), completes go-plugin's handshake (magic cookie, protocol version = ABI major, gRPC only,
 // AutoMTLS), serves the plugin's abi.Host back to it as the gRPC service kapi.abi.v1.Host over
 // go-plugin's broker, and provisions it. A call is one unary gRPC call on the process's one
-// long-lived connection, under the manifest's limits.timeout. The process is supervised: a call
+// long-lived connection, under the manifest's limits.timeout, once one of its limits.instances
+// slots is free (see Limits below). The process is supervised: a call
 // that finds it dead, or the periodic health check, starts a restart with backoff (100ms doubling
 // to 10s by default); the call that found it dead fails, and pluginapi.WithFailurePolicy turns the
 // failure into the manifest's Fail or Ignore answer.
 //
-// process imports abi, host/pluginapi, sdk/process (the contract's names), go-plugin, gRPC and
-// the standard library; it must not import the server's chain, registry or storage (the server
-// hands it an abi.Host).
+// process imports abi, host/pluginapi, sdk/process (the contract's names), go-plugin, gRPC,
+// golang.org/x/sys/unix and the standard library; it must not import the server's chain, registry
+// or storage (the server hands it an abi.Host).
+//
+// # Limits
+//
+// limits.instances is how many calls are let through to the process at once (a semaphore in the
+// host; the process itself may serve any number). A call that finds every slot taken waits
+// within its deadline; at the deadline it fails as a timeout ("no free instance"), and the
+// failure policy answers. kapi_plugin_instances_busy{plugin} is the number of slots taken.
+//
+// limits.memoryMiB is a hard limit the kernel enforces on the process (Linux): right after the
+// handshake, before Provision, the host sets the process's RLIMIT_DATA (prlimit) to its VmData at
+// that moment plus memoryMiB. RLIMIT_DATA counts private writable mappings, touched or not, and a
+// Go runtime maps some 70 MiB at start that it never touches (its heap index and page
+// summaries), so the start is measured rather than the limit set absolute; RLIMIT_AS is useless
+// for Go, which reserves more than a GiB of address space. A mapping past the limit fails: a Go
+// runtime dies "fatal error: runtime: out of memory", the call in flight fails as a trap, and the
+// process is restarted as after any crash. The process also gets GOMEMLIMIT=<memoryMiB>MiB, a
+// soft limit that makes the Go collector work to stay under it first. With cgo every OS thread's
+// stack is an 8 MiB mapping that counts against the limit, so Go plugins are best built with
+// CGO_ENABLED=0 (sdk/examples/build does). Off Linux, only GOMEMLIMIT applies.
 //
 // # Rationale
 //

@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 	testPlugin = filepath.Join(dir, "testplugin")
 	garbageFirst = filepath.Join(dir, "garbage-first")
 	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", testPlugin, "./testdata/testplugin")
+	// As plugins should be built: without cgo, whose 8 MiB thread stacks count against
+	// limits.memoryMiB (see the package doc).
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building testdata/testplugin: %v\n%s", err, out)
 		os.Exit(1)

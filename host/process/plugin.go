@@ -80,8 +80,12 @@ type Plugin struct {
 	logger     *slog.Logger
 	metrics    *pluginapi.Metrics
 	up         prometheus.Gauge
+	busy       prometheus.Gauge // this plugin's kapi_plugin_instances_busy: slots taken
 	upVec      *prometheus.GaugeVec
 	callPath   string
+	// slots holds one token per call in flight: limits.instances calls reach the process at
+	// once, the others wait within their deadline.
+	slots chan struct{}
 
 	// host and config are what Provision gives every process, the first and each restarted one.
 	hostMu sync.RWMutex
@@ -159,7 +163,9 @@ func load(ctx context.Context, m *pluginapi.Manifest, executable string, host ab
 		metrics:    metrics,
 		upVec:      upVec,
 		up:         upVec.WithLabelValues(m.Name),
+		busy:       metrics.InstancesBusy.WithLabelValues(m.Name),
 		callPath:   sdkprocess.FullMethod(sdkprocess.PluginService, sdkprocess.CallMethod(m.Kind)),
+		slots:      make(chan struct{}, m.Limits.Instances),
 		host:       host,
 		config:     m.ConfigJSON(),
 		backoff:    opts.MinBackoff,
@@ -228,9 +234,9 @@ func (p *Plugin) Provision(ctx context.Context, config []byte, host abi.Host) er
 var errClosed = errors.New("plugin is closed")
 
 // roundTrip runs one call (a pluginapi.RoundTrip) on the live process under the manifest's
-// deadline, and classifies a failure: a deadline is a timeout; a connection that broke is a dead
-// process (restarted, see supervise.go); an Internal status is the plugin's recovered panic, a
-// trap.
+// deadline, once one of its limits.instances slots is free, and classifies a failure: a deadline
+// is a timeout; a connection that broke is a dead process (restarted, see supervise.go); an
+// Internal status is the plugin's recovered panic, a trap.
 func (p *Plugin) roundTrip(ctx context.Context, kind abi.Kind, req []byte) ([]byte, error) {
 	if kind != p.manifest.Kind {
 		return nil, &pluginapi.CallError{Plugin: p.manifest.Name, Reason: pluginapi.ReasonError,
@@ -239,6 +245,13 @@ func (p *Plugin) roundTrip(ctx context.Context, kind abi.Kind, req []byte) ([]by
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.manifest.Timeout())
 	defer cancel()
+	select {
+	case p.slots <- struct{}{}:
+		p.busy.Inc()
+		defer func() { p.busy.Dec(); <-p.slots }()
+	case <-ctx.Done():
+		return nil, p.noSlot(ctx)
+	}
 	pr, err := p.acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -249,6 +262,17 @@ func (p *Plugin) roundTrip(ctx context.Context, kind abi.Kind, req []byte) ([]by
 	}
 	p.served()
 	return out, nil
+}
+
+// noSlot is the failure of a call whose deadline (or caller) gave up while every slot was busy.
+func (p *Plugin) noSlot(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &pluginapi.CallError{Plugin: p.manifest.Name, Reason: pluginapi.ReasonTimeout,
+			Err: fmt.Errorf("no free instance before the call's deadline (limits.instances: %d calls in flight): %w",
+				p.manifest.Limits.Instances, context.DeadlineExceeded)}
+	}
+	return &pluginapi.CallError{Plugin: p.manifest.Name, Reason: pluginapi.ReasonError,
+		Err: fmt.Errorf("call abandoned waiting for a free instance: %w", ctx.Err())}
 }
 
 func (p *Plugin) callFailed(ctx context.Context, pr *proc, err error) error {

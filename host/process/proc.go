@@ -61,6 +61,9 @@ var callOptions = grpc.WithDefaultCallOptions(
 func (p *Plugin) start(ctx context.Context) (*proc, error) {
 	cmd := exec.Command(p.executable)
 	cmd.Dir = filepath.Dir(p.executable)
+	// limits.memoryMiB as a Go runtime's soft limit: its GC works to stay under it, well before
+	// the hard limit (limitMemory) kills the process.
+	cmd.Env = []string{fmt.Sprintf("GOMEMLIMIT=%dMiB", p.manifest.Limits.MemoryMiB)}
 	dieWithParent(cmd)
 	logger := p.logger
 	client := plugin.NewClient(&plugin.ClientConfig{
@@ -71,7 +74,7 @@ func (p *Plugin) start(ctx context.Context) (*proc, error) {
 		AutoMTLS:         true,
 		// The Plugin value owns its clients; go-plugin's global CleanupClients is never used.
 		Managed: false,
-		// No environment, as no Wasm guest gets one: the server's may hold secrets.
+		// Not the server's environment, as no Wasm guest gets one: it may hold secrets.
 		SkipHostEnv:     true,
 		StartTimeout:    p.opts.StartTimeout,
 		Logger:          newHCLogAdapter(logger),
@@ -102,6 +105,11 @@ func (p *Plugin) start(ctx context.Context) (*proc, error) {
 	}
 	d := raw.(*dispensed)
 	pr := &proc{client: client, cmd: cmd, conn: d.conn, broker: d.broker, pid: cmd.Process.Pid}
+	// Before Provision, so that what the configuration makes the plugin allocate counts.
+	if err := limitMemory(pr.pid, p.manifest.Limits.MemoryMiB); err != nil {
+		pr.kill()
+		return nil, fmt.Errorf("starting %s: limiting its memory (limits.memoryMiB): %w", p.executable, err)
+	}
 	pr.hostID = d.broker.NextId()
 	pr.serving.Add(1)
 	go func() {

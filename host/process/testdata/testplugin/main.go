@@ -13,6 +13,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kapi-dev/kapi/abi"
@@ -29,6 +32,14 @@ type config struct {
 type plugin struct {
 	config config
 	host   abi.Host
+	// inFlight counts the "overlap" calls running; most is the most seen at once.
+	inFlight, most atomic.Int64
+}
+
+// held keeps what "alloc" allocated reachable, so no collection can give it back.
+var held struct {
+	sync.Mutex
+	chunks [][]byte
 }
 
 func (p *plugin) Provision(_ context.Context, raw []byte, host abi.Host) error {
@@ -70,6 +81,29 @@ func (p *plugin) Authorize(ctx context.Context, r *abi.SubjectAccessReview) (abi
 		fmt.Fprintln(os.Stderr, "garbage on os.Stderr after the handshake")
 	case "pid":
 		reason = strconv.Itoa(os.Getpid())
+	case "alloc":
+		// Allocates and touches 1 MiB at a time, up to 1 GiB, far past the memory limit the
+		// tests set: the process is expected to die on the way.
+		held.Lock()
+		for len(held.chunks) < 1024 {
+			chunk := make([]byte, 1<<20)
+			for i := range chunk {
+				chunk[i] = byte(i)
+			}
+			held.chunks = append(held.chunks, chunk)
+		}
+		held.Unlock()
+		reason = "allocated 1 GiB"
+	case "overlap":
+		// Stays a while, so that calls let through together overlap; says the most seen at once.
+		n := p.inFlight.Add(1)
+		for m := p.most.Load(); n > m && !p.most.CompareAndSwap(m, n); m = p.most.Load() {
+		}
+		time.Sleep(20 * time.Millisecond)
+		p.inFlight.Add(-1)
+		reason = strconv.FormatInt(p.most.Load(), 10)
+	case "environ":
+		reason = strings.Join(os.Environ(), "\n")
 	case "log":
 		p.host.Log(abi.LogWarn, "testplugin says hello")
 	case "now":
