@@ -55,10 +55,13 @@ func (p *Plugin) hostNow(_ context.Context, _ api.Module, stack []uint64) {
 func (p *Plugin) resultFunc(serve func(ctx context.Context, req []byte) ([]byte, error)) api.GoModuleFunc {
 	return func(ctx context.Context, mod api.Module, stack []uint64) {
 		req := read(mod, uint32(stack[0]), uint32(stack[1]))
-		in := instanceOf(ctx)
+		in := p.instanceOf(mod)
 		if in == nil {
 			panic("kapi host function called outside a kapi call")
 		}
+		// Host calls share the call's deadline (SPEC.md 3.5).
+		ctx, cancel := context.WithDeadline(ctx, in.deadline)
+		defer cancel()
 		out, err := serve(ctx, req)
 		code := uint32(0)
 		if err != nil {
@@ -70,8 +73,8 @@ func (p *Plugin) resultFunc(serve func(ctx context.Context, req []byte) ([]byte,
 	}
 }
 
-func (p *Plugin) takeResult(ctx context.Context, mod api.Module, stack []uint64) {
-	in := instanceOf(ctx)
+func (p *Plugin) takeResult(_ context.Context, mod api.Module, stack []uint64) {
+	in := p.instanceOf(mod)
 	if in == nil || in.pending == nil {
 		panic("kapi.take_result with no pending result")
 	}

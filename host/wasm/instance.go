@@ -38,17 +38,21 @@ type instance struct {
 	// stopped is set when a deadline passed during a call: the instance must not be reused.
 	stopped atomic.Bool
 
+	// deadline is when the call in progress must end; host functions pass it on to the services
+	// they call.
+	deadline time.Time
+	// timer stops the instance at a call's deadline. It is made once and reset for every call: a
+	// context.WithTimeout and a context.AfterFunc per call cost the host more than the rest of a
+	// call's ABI work. parentStop unregisters the stop on the caller's context, nil when that
+	// context cannot be cancelled. Each run of a stop function sends one value on fired, so that
+	// disarm can wait for it.
+	timer      *time.Timer
+	parentStop func() bool
+	fired      chan struct{}
+
 	// pending is a host function's result waiting for kapi.take_result (SPEC.md 3.5).
 	pending []byte
 	stack   [2]uint64
-}
-
-type instanceKey struct{}
-
-// instanceOf returns the instance a host function was called from.
-func instanceOf(ctx context.Context) *instance {
-	in, _ := ctx.Value(instanceKey{}).(*instance)
-	return in
 }
 
 // newInstance instantiates the module with nothing mounted, runs _initialize, checks the ABI
@@ -56,10 +60,10 @@ func instanceOf(ctx context.Context) *instance {
 func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	ctx, cancel := context.WithTimeout(ctx, max(p.manifest.Timeout(), minInitTimeout))
 	defer cancel()
-	in := &instance{}
-	ctx = context.WithValue(ctx, instanceKey{}, in)
-	disarm := in.arm(ctx)
-	defer disarm()
+	in := newStoppable()
+	deadline, _ := ctx.Deadline()
+	in.arm(ctx, deadline)
+	defer in.disarm()
 	cfg := wazero.NewModuleConfig().
 		WithName(""). // anonymous: many instances of one module
 		WithStartFunctions().
@@ -75,21 +79,22 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 		return nil, fmt.Errorf("instantiating: %w", err)
 	}
 	in.mod = mod
+	p.instances.Store(mod, in)
 	in.mem = mod.Memory()
 	in.alloc = mod.ExportedFunction(abi.ExportAlloc)
 	in.call = mod.ExportedFunction(p.callExport)
 	in.close = mod.ExportedFunction(abi.ExportClose)
+	fail := func(format string, args ...any) (*instance, error) {
+		p.instances.Delete(mod)
+		_ = mod.Close(context.Background())
+		return nil, fmt.Errorf(format, args...)
+	}
 	if p.instrumented {
 		g, ok := mod.ExportedGlobal(interruptExport).(api.MutableGlobal)
 		if !ok {
-			_ = mod.Close(context.Background())
-			return nil, fmt.Errorf("instrumented module lacks its %s global", interruptExport)
+			return fail("instrumented module lacks its %s global", interruptExport)
 		}
 		in.interrupt = g
-	}
-	fail := func(format string, args ...any) (*instance, error) {
-		_ = mod.Close(context.Background())
-		return nil, fmt.Errorf(format, args...)
 	}
 	if f := mod.ExportedFunction(abi.ExportInitialize); f != nil {
 		if _, err := f.Call(ctx); err != nil {
@@ -124,22 +129,46 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	return in, nil
 }
 
-// arm makes the context's end stop the instance: the guest traps at its next loop head and
-// leaves any sleep. The returned function disarms it.
-func (in *instance) arm(ctx context.Context) (disarm func()) {
-	fired := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(fired)
-		in.stopped.Store(true)
-		if in.interrupt != nil {
-			in.interrupt.Set(1)
-		}
-	})
-	return func() {
-		if !stop() {
-			<-fired // it has started: let it finish before the instance is judged or closed
-		}
+// newStoppable returns an instance, not yet instantiated, with its stop timer.
+func newStoppable() *instance {
+	in := &instance{fired: make(chan struct{}, 2)}
+	in.timer = time.AfterFunc(time.Hour, in.fire)
+	in.timer.Stop()
+	return in
+}
+
+// fire stops the instance: the guest traps at its next loop head and leaves any sleep.
+func (in *instance) fire() {
+	in.stopped.Store(true)
+	if in.interrupt != nil {
+		in.interrupt.Set(1)
 	}
+	in.fired <- struct{}{}
+}
+
+// arm makes the deadline, or ctx's end if it comes first, stop the instance. disarm undoes it.
+func (in *instance) arm(ctx context.Context, deadline time.Time) {
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	in.deadline = deadline
+	in.timer.Reset(time.Until(deadline))
+	in.parentStop = nil
+	if ctx.Done() != nil {
+		in.parentStop = context.AfterFunc(ctx, in.fire)
+	}
+}
+
+// disarm ends what arm set up. A stop that has started is waited for, so that the instance is
+// judged (stopped or not) and closed only after it.
+func (in *instance) disarm() {
+	if !in.timer.Stop() {
+		<-in.fired
+	}
+	if in.parentStop != nil && !in.parentStop() {
+		<-in.fired
+	}
+	in.parentStop = nil
 }
 
 // sleep is the guest's WASI sleep: it ends early when the instance is stopped, so a guest
@@ -161,11 +190,10 @@ func (in *instance) sleep(ns int64) {
 // Its errors are *pluginapi.CallError with the reason filled in; the plugin name is added by the
 // caller. Any error leaves the instance unfit for reuse.
 func (in *instance) invoke(ctx context.Context, fn api.Function, req []byte, provisioning bool) ([]byte, error) {
-	ctx = context.WithValue(ctx, instanceKey{}, in)
 	s := in.stack[:]
 	s[0] = uint64(len(req))
 	if err := in.alloc.CallWithStack(ctx, s); err != nil {
-		return nil, callFailure(ctx, abi.ExportAlloc, err)
+		return nil, in.callFailure(ctx, abi.ExportAlloc, err)
 	}
 	ptr := uint32(s[0])
 	if ptr == 0 {
@@ -177,7 +205,7 @@ func (in *instance) invoke(ctx context.Context, fn api.Function, req []byte, pro
 	}
 	s[0], s[1] = uint64(ptr), uint64(len(req))
 	if err := fn.CallWithStack(ctx, s); err != nil {
-		return nil, callFailure(ctx, fn.Definition().ExportNames()[0], err)
+		return nil, in.callFailure(ctx, fn.Definition().ExportNames()[0], err)
 	}
 	if s[0] == 0 && provisioning {
 		return nil, nil
@@ -195,10 +223,10 @@ func (in *instance) invoke(ctx context.Context, fn api.Function, req []byte, pro
 }
 
 // callFailure classifies an error from calling into the guest.
-func callFailure(ctx context.Context, export string, err error) error {
+func (in *instance) callFailure(ctx context.Context, export string, err error) error {
 	var exit *sys.ExitError
 	switch {
-	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+	case in.stopped.Load() || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 		return &pluginapi.CallError{Reason: pluginapi.ReasonTimeout, Err: fmt.Errorf("%s: stopped at the deadline: %w", export, err)}
 	case errors.As(err, &exit):
 		return &pluginapi.CallError{Reason: pluginapi.ReasonTrap, Err: fmt.Errorf("%s: guest exited with code %d", export, exit.ExitCode())}

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 
 	"github.com/kapi-dev/kapi/abi"
 	"github.com/kapi-dev/kapi/host/pluginapi"
@@ -28,6 +31,7 @@ type Plugin struct {
 	// instrumented says the module carries the kapi_interrupt check (interrupt.go).
 	instrumented bool
 	metrics      *pluginapi.Metrics
+	busy         prometheus.Gauge // this plugin's kapi_plugin_instances_busy
 	logger       *slog.Logger
 
 	// host and config are read by instances' host functions and provisioning; they change only
@@ -37,8 +41,11 @@ type Plugin struct {
 
 	// pool holds one slot per instance; a nil slot is an instance to be made by the call that
 	// takes it (after a trap or timeout discarded the previous one).
-	pool      chan *instance
-	done      chan struct{}
+	pool chan *instance
+	done chan struct{}
+	// instances finds the instance a host function is called from by its module
+	// (api.Module -> *instance).
+	instances sync.Map
 	closeOnce sync.Once
 }
 
@@ -117,6 +124,8 @@ func (p *Plugin) discard(in *instance) {
 	if in == nil {
 		return
 	}
+	in.timer.Stop()
+	p.instances.Delete(in.mod)
 	_ = in.mod.Close(context.Background())
 	p.metrics.Instances.WithLabelValues(p.manifest.Name).Dec()
 }
@@ -131,39 +140,28 @@ func (p *Plugin) roundTrip(ctx context.Context, kind abi.Kind, req []byte) ([]by
 		return nil, p.callError(&pluginapi.CallError{Reason: pluginapi.ReasonError,
 			Err: fmt.Errorf("a %s plugin does not serve %s", p.manifest.Kind, abi.CallExport(kind))})
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.manifest.Timeout())
-	defer cancel()
-	var in *instance
-	select {
-	case <-p.done:
-		return nil, p.callError(&pluginapi.CallError{Reason: pluginapi.ReasonError, Err: errClosed})
-	default:
+	deadline := time.Now().Add(p.manifest.Timeout())
+	in, err := p.take(ctx, deadline)
+	if err != nil {
+		return nil, p.callError(err)
 	}
-	select {
-	case in = <-p.pool:
-	case <-p.done:
-		return nil, p.callError(&pluginapi.CallError{Reason: pluginapi.ReasonError, Err: errClosed})
-	case <-ctx.Done():
-		return nil, p.callError(&pluginapi.CallError{Reason: pluginapi.ReasonTimeout,
-			Err: fmt.Errorf("no free instance before the deadline: %w", ctx.Err())})
-	}
-	busy := p.metrics.InstancesBusy.WithLabelValues(p.manifest.Name)
-	busy.Inc()
-	defer busy.Dec()
+	p.busy.Inc()
+	defer p.busy.Dec()
 	if in == nil {
-		var err error
-		if in, err = p.newInstance(ctx); err != nil {
+		if in, err = p.replace(ctx, deadline); err != nil {
 			p.pool <- nil
-			reason := pluginapi.ReasonTrap
-			if ctx.Err() != nil {
-				reason = pluginapi.ReasonTimeout
-			}
-			return nil, p.callError(&pluginapi.CallError{Reason: reason, Err: fmt.Errorf("replacing a failed instance: %w", err)})
+			return nil, p.callError(err)
 		}
 	}
-	disarm := in.arm(ctx)
+	in.arm(ctx, deadline)
+	if !p.instrumented {
+		// wazero's own check stops the guest when the context ends.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, in.deadline)
+		defer cancel()
+	}
 	out, err := in.invoke(ctx, in.call, req, false)
-	disarm()
+	in.disarm()
 	if err == nil && in.stopped.Load() {
 		// The deadline passed just as the call returned: the interrupt may be set, so the
 		// instance cannot serve another call, but this answer is whole.
@@ -179,6 +177,54 @@ func (p *Plugin) roundTrip(ctx context.Context, kind abi.Kind, req []byte) ([]by
 	}
 	p.pool <- in
 	return out, nil
+}
+
+// replace makes the instance of an empty slot, within the call's deadline.
+func (p *Plugin) replace(ctx context.Context, deadline time.Time) (*instance, error) {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	in, err := p.newInstance(ctx)
+	if err != nil {
+		reason := pluginapi.ReasonTrap
+		if ctx.Err() != nil {
+			reason = pluginapi.ReasonTimeout
+		}
+		return nil, &pluginapi.CallError{Reason: reason, Err: fmt.Errorf("replacing a failed instance: %w", err)}
+	}
+	return in, nil
+}
+
+// instanceOf returns the instance a host function was called from.
+func (p *Plugin) instanceOf(mod api.Module) *instance {
+	in, _ := p.instances.Load(mod)
+	i, _ := in.(*instance)
+	return i
+}
+
+// take takes an instance from the pool (nil for a slot to refill), waiting for one until the
+// deadline when all are busy.
+func (p *Plugin) take(ctx context.Context, deadline time.Time) (*instance, error) {
+	select {
+	case <-p.done:
+		return nil, &pluginapi.CallError{Reason: pluginapi.ReasonError, Err: errClosed}
+	default:
+	}
+	select {
+	case in := <-p.pool:
+		return in, nil
+	default:
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	select {
+	case in := <-p.pool:
+		return in, nil
+	case <-p.done:
+		return nil, &pluginapi.CallError{Reason: pluginapi.ReasonError, Err: errClosed}
+	case <-ctx.Done():
+		return nil, &pluginapi.CallError{Reason: pluginapi.ReasonTimeout,
+			Err: fmt.Errorf("no free instance before the deadline: %w", ctx.Err())}
+	}
 }
 
 // callError names the plugin in a runtime's CallError.
