@@ -48,10 +48,11 @@ type Interface interface {
 }
 
 // EventLister is a storage that holds the objects it lists as shared *Events, as the watch cache
-// does. GetListWithEvents is GetList that also returns, one per item of the list and in the same
-// order, the events the items' objects are held in, so that a caller can write each item from
-// the event's shared encoding (Event.Encoded) instead of encoding it again on every list.
-// events is nil when the list was not served from memory (a list the store passed to etcd).
+// does. GetListWithEvents is GetList for a caller that writes the items from the events' shared
+// encodings (Event.Encoded) instead of encoding them again on every list: when the list is
+// served from memory, the list object carries the list's kind and metadata and no items, and
+// events holds the selected objects, in order (empty, not nil, when none is selected). When the
+// store passes the list to etcd, events is nil and the list is complete, as GetList's.
 type EventLister interface {
 	GetListWithEvents(ctx context.Context, key string, opts ListOptions) (list runtime.Object, events []*Event, err error)
 }

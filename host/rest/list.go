@@ -28,11 +28,13 @@ type eventLister interface {
 }
 
 // listWithEvents lists from the store, with the items' events when the response can be written
-// from them: the list itself (no Table or PartialObjectMetadata), as compact JSON or protobuf.
+// from them: the list itself (no Table or PartialObjectMetadata), as compact JSON or protobuf, of
+// a list type whose encoding listShaped knows.
 func (s *scope) listWithEvents(opts *metav1.ListOptions) (runtime.Object, []*storage.Event, error) {
 	el, ok := s.store.(eventLister)
 	fromEvents := ok && s.out.as == asNone &&
-		(s.out.mediaType == mediaProtobuf || (s.out.mediaType == mediaJSON && !pretty(s.r)))
+		(s.out.mediaType == mediaProtobuf || (s.out.mediaType == mediaJSON && !pretty(s.r))) &&
+		listShaped(s.res.NewList())
 	if !fromEvents {
 		list, err := s.store.List(s.r.Context(), s.ns, opts)
 		return list, nil, err
@@ -40,26 +42,43 @@ func (s *scope) listWithEvents(opts *metav1.ListOptions) (runtime.Object, []*sto
 	return el.ListWithEvents(s.r.Context(), s.ns, opts)
 }
 
-// writeList writes a list. With the items' events it is written from their shared encodings,
-// the same bytes as encoding the whole list (TestListFromEventsMatchesPlainEncoding): each
-// object of the watch cache is encoded once per media type for every list that includes it,
-// instead of once per list.
+// writeList writes a list. With the items' events (the list then has no items of its own) it is
+// written from their shared encodings, the same bytes as encoding the whole list
+// (TestListFromEventsMatchesPlainEncoding): each object of the watch cache is encoded once per
+// media type for every list that includes it, instead of once per list.
 func (s *scope) writeList(list runtime.Object, events []*storage.Event) {
-	if events == nil || !listShaped(list) {
+	if events == nil {
 		s.writeObject(http.StatusOK, list)
 		return
 	}
-	body, err := encodeListFromEvents(s.out.mediaType, s.kind, list, events)
-	if err != nil {
+	b := listBodies.Get().(*bytes.Buffer)
+	defer putListBody(b)
+	if err := encodeListFromEvents(b, s.out.mediaType, s.kind, list, events); err != nil {
 		s.fail(err)
 		return
 	}
-	writeRaw(s.w, http.StatusOK, s.out.contentType(), body)
+	// The ResponseWriter is done with the body when Write returns, so the buffer can be reused.
+	writeRaw(s.w, http.StatusOK, s.out.contentType(), b.Bytes())
 }
 
-// encodeListFromEvents encodes a list of kind's objects in mediaType (compact JSON or protobuf)
-// around the encodings of its items that the events share.
-func encodeListFromEvents(mediaType string, kind schema.GroupVersionKind, list runtime.Object, events []*storage.Event) ([]byte, error) {
+// listBodies are buffers for list bodies: a list of a thousand objects is a body of hundreds of
+// kilobytes, which would otherwise be allocated, and collected, on every list.
+var listBodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledListBody bounds what the pool keeps, so that one huge list does not pin its buffer.
+const maxPooledListBody = 8 << 20
+
+func putListBody(b *bytes.Buffer) {
+	if b.Cap() > maxPooledListBody {
+		return
+	}
+	b.Reset()
+	listBodies.Put(b)
+}
+
+// encodeListFromEvents encodes a list of kind's objects into b, in mediaType (compact JSON or
+// protobuf), around the encodings of its items that the events share.
+func encodeListFromEvents(b *bytes.Buffer, mediaType string, kind schema.GroupVersionKind, list runtime.Object, events []*storage.Event) error {
 	key := kind.String() + ";list-item;" + mediaType
 	encode := listItemJSON
 	if mediaType == mediaProtobuf {
@@ -69,14 +88,14 @@ func encodeListFromEvents(mediaType string, kind schema.GroupVersionKind, list r
 	for i, ev := range events {
 		data, err := ev.Encoded(key, encode)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		items[i] = data
 	}
 	if mediaType == mediaProtobuf {
-		return protobufListAround(list, items)
+		return protobufListAround(b, list, items)
 	}
-	return jsonListAround(list, items)
+	return jsonListAround(b, list, items)
 }
 
 // listItemJSON is an item as a list carries it: typed items without kind and apiVersion (only the
@@ -151,15 +170,16 @@ func typedListMeta(list runtime.Object) metav1.ListMeta {
 	return reflect.ValueOf(list).Elem().Field(1).Interface().(metav1.ListMeta)
 }
 
-// jsonListAround writes list as JSON with items as its items' bytes, as json.Marshal writes it:
+// jsonListAround writes list into b as JSON with items as its items' bytes, as json.Marshal
+// writes it (and a newline, as kube's serializer):
 // a typed list's fields in struct order (kind, apiVersion, metadata, items), an unstructured
 // list's keys sorted, items among them.
-func jsonListAround(list runtime.Object, items [][]byte) ([]byte, error) {
+func jsonListAround(b *bytes.Buffer, list runtime.Object, items [][]byte) error {
 	size := 64
 	for _, item := range items {
 		size += len(item) + 1
 	}
-	b := bytes.NewBuffer(make([]byte, 0, size))
+	b.Grow(size)
 	b.WriteByte('{')
 	if u, ok := list.(*unstructured.UnstructuredList); ok {
 		keys := make([]string, 0, len(u.Object)+1)
@@ -179,31 +199,31 @@ func jsonListAround(list runtime.Object, items [][]byte) ([]byte, error) {
 				continue
 			}
 			if err := writeJSONField(b, k, u.Object[k]); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	} else {
 		typeMeta := reflect.ValueOf(list).Elem().Field(0).Interface().(metav1.TypeMeta)
 		if typeMeta.Kind != "" {
 			if err := writeJSONField(b, "kind", typeMeta.Kind); err != nil {
-				return nil, err
+				return err
 			}
 			b.WriteByte(',')
 		}
 		if typeMeta.APIVersion != "" {
 			if err := writeJSONField(b, "apiVersion", typeMeta.APIVersion); err != nil {
-				return nil, err
+				return err
 			}
 			b.WriteByte(',')
 		}
 		if err := writeJSONField(b, "metadata", typedListMeta(list)); err != nil {
-			return nil, err
+			return err
 		}
 		b.WriteByte(',')
 		writeJSONItems(b, items)
 	}
 	b.WriteString("}\n")
-	return b.Bytes(), nil
+	return nil
 }
 
 func writeJSONField(b *bytes.Buffer, key string, value interface{}) error {
@@ -242,17 +262,17 @@ const (
 	listItemKey = 2<<3 | 2
 )
 
-// protobufListAround writes a typed list in kube's protobuf envelope with items as its items'
-// messages: the list message is ListMeta (field 1) and each item (field 2), as the generated
+// protobufListAround writes a typed list into b in kube's protobuf envelope with items as its
+// items' messages: the list message is ListMeta (field 1) and each item (field 2), as the generated
 // Marshal writes it, inside a runtime.Unknown naming the list's kind.
-func protobufListAround(list runtime.Object, items [][]byte) ([]byte, error) {
+func protobufListAround(b *bytes.Buffer, list runtime.Object, items [][]byte) error {
 	if _, ok := list.(*unstructured.UnstructuredList); ok {
-		return nil, fmt.Errorf("a list of custom resources has no protobuf form")
+		return fmt.Errorf("a list of custom resources has no protobuf form")
 	}
 	listMeta := typedListMeta(list)
 	lm, err := listMeta.Marshal()
 	if err != nil {
-		return nil, fmt.Errorf("encoding the list's metadata as protobuf: %w", err)
+		return fmt.Errorf("encoding the list's metadata as protobuf: %w", err)
 	}
 	rawSize := fieldSize(len(lm))
 	for _, item := range items {
@@ -260,7 +280,7 @@ func protobufListAround(list runtime.Object, items [][]byte) ([]byte, error) {
 	}
 	gvk := list.GetObjectKind().GroupVersionKind()
 	unk := runtime.Unknown{TypeMeta: runtime.TypeMeta{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind}}
-	b := bytes.NewBuffer(make([]byte, 0, rawSize+len(protoMagic)+64))
+	b.Grow(rawSize + len(protoMagic) + 64)
 	b.WriteString(protoMagic)
 	_, err = unk.MarshalToWriter(b, rawSize, func(w io.Writer) (int, error) {
 		var hdr []byte
@@ -287,9 +307,9 @@ func protobufListAround(list runtime.Object, items [][]byte) ([]byte, error) {
 		return written, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("encoding the list as protobuf: %w", err)
+		return fmt.Errorf("encoding the list as protobuf: %w", err)
 	}
-	return b.Bytes(), nil
+	return nil
 }
 
 // fieldSize is the size of a length-delimited protobuf field of n bytes: key, length, data.

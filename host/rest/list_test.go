@@ -128,15 +128,15 @@ func TestListFromEventsMatchesPlainEncoding(t *testing.T) {
 				if events == nil {
 					t.Fatal("the list was not served from the watch cache's events")
 				}
-				fromEvents, err := encodeListFromEvents(mediaType, entry.Resource.GroupVersionKind(), list, events)
-				if err != nil {
+				var first, second bytes.Buffer
+				if err := encodeListFromEvents(&first, mediaType, entry.Resource.GroupVersionKind(), list, events); err != nil {
 					t.Fatal(err)
 				}
 				// Twice: the second time from the events' cached encodings.
-				again, err := encodeListFromEvents(mediaType, entry.Resource.GroupVersionKind(), list, events)
-				if err != nil || !bytes.Equal(again, fromEvents) {
-					t.Fatalf("second encoding differs (%v):\n%q\n%q", err, again, fromEvents)
+				if err := encodeListFromEvents(&second, mediaType, entry.Resource.GroupVersionKind(), list, events); err != nil || !bytes.Equal(first.Bytes(), second.Bytes()) {
+					t.Fatalf("second encoding differs (%v):\n%q\n%q", err, second.Bytes(), first.Bytes())
 				}
+				fromEvents := first.Bytes()
 				plainList, err := entry.Store.List(context.Background(), tc.ns, opts)
 				if err != nil {
 					t.Fatal(err)

@@ -26,10 +26,11 @@ func (s *Store) List(ctx context.Context, namespace string, opts *metav1.ListOpt
 	return list, err
 }
 
-// ListWithEvents is List that also returns, when the storage served the list from memory (the
-// watch cache, a storage.EventLister), the cached events holding its items, one per item and in
-// order, so that the caller can write each item from the event's shared encoding. events is nil
-// otherwise. The events' objects carry their kind, unlike the list's items.
+// ListWithEvents is List for a caller that writes the items from their shared encodings: when
+// the storage serves the list from memory (the watch cache, a storage.EventLister), the list
+// carries its kind and metadata and no items, and events holds the selected objects in order
+// (their objects carry their kind, which a typed list's items do not). Otherwise events is nil
+// and the list is List's.
 func (s *Store) ListWithEvents(ctx context.Context, namespace string, opts *metav1.ListOptions) (runtime.Object, []*storage.Event, error) {
 	return s.list(ctx, namespace, opts, true)
 }

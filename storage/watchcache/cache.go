@@ -179,16 +179,22 @@ func (c *Cache) Get(ctx context.Context, key string, opts storage.GetOptions) (r
 // copies of the cached structs that still share their maps and slices with the cache: callers
 // may set an item's TypeMeta but must not change its contents.
 func (c *Cache) GetList(ctx context.Context, key string, opts storage.ListOptions) (runtime.Object, error) {
-	list, _, err := c.GetListWithEvents(ctx, key, opts)
+	list, _, err := c.listFromMemory(ctx, key, opts, false)
 	return list, err
 }
 
 var _ storage.EventLister = (*Cache)(nil)
 
-// GetListWithEvents is GetList that also returns, for a list served from memory, the cached
-// events that hold its items (the object store's ADDED events), so that every list of an
-// unchanged object shares one encoding of it; events is nil for a delegated list.
+// GetListWithEvents is GetList that, for a list served from memory, returns the object store's
+// events holding the selected objects instead of the list's items, so that every list of an
+// unchanged object shares one encoding of it; for a delegated list, events is nil.
 func (c *Cache) GetListWithEvents(ctx context.Context, key string, opts storage.ListOptions) (runtime.Object, []*storage.Event, error) {
+	return c.listFromMemory(ctx, key, opts, true)
+}
+
+// listFromMemory serves GetList (withEvents false: the items in the list) and GetListWithEvents
+// (the events instead of the items), from memory unless the list is delegated.
+func (c *Cache) listFromMemory(ctx context.Context, key string, opts storage.ListOptions, withEvents bool) (runtime.Object, []*storage.Event, error) {
 	rv, ok := parseResourceVersion(opts.ResourceVersion)
 	if !ok || shouldDelegateList(opts) {
 		list, err := c.underlying.GetList(ctx, key, opts)
@@ -204,28 +210,31 @@ func (c *Cache) GetListWithEvents(ctx context.Context, key string, opts storage.
 	if err != nil {
 		return nil, nil, err
 	}
-	objs := make([]runtime.Object, 0, len(candidates))
 	events := make([]*storage.Event, 0, len(candidates))
 	for _, ev := range candidates {
 		match, err := opts.Predicate.Matches(ev.Object)
 		if err != nil {
 			return nil, nil, fmt.Errorf("listing %s from the watch cache: %w", key, err)
 		}
-		if !match {
-			continue
+		if match {
+			events = append(events, ev)
 		}
-		obj := ev.Object
-		if _, shared := obj.(runtime.Unstructured); shared {
-			// A typed list copies each item's struct; an unstructured one would share the
-			// cache's map, which the caller may write (apiVersion and kind, say).
-			obj = obj.DeepCopyObject()
-		}
-		objs = append(objs, obj)
-		events = append(events, ev)
 	}
 	list := c.codec.NewList()
-	if err := meta.SetList(list, objs); err != nil {
-		return nil, nil, fmt.Errorf("listing %s from the watch cache: %w", key, err)
+	if !withEvents {
+		objs := make([]runtime.Object, len(events))
+		for i, ev := range events {
+			objs[i] = ev.Object
+			if _, shared := ev.Object.(runtime.Unstructured); shared {
+				// A typed list copies each item's struct; an unstructured one would share the
+				// cache's map, which the caller may write (apiVersion and kind, say).
+				objs[i] = ev.Object.DeepCopyObject()
+			}
+		}
+		if err := meta.SetList(list, objs); err != nil {
+			return nil, nil, fmt.Errorf("listing %s from the watch cache: %w", key, err)
+		}
+		events = nil
 	}
 	listMeta, err := meta.ListAccessor(list)
 	if err != nil {

@@ -11,9 +11,9 @@ import (
 	"github.com/kapi-dev/kapi/storage"
 )
 
-// TestGetListWithEvents: a list served from memory comes with the object store's events, one
-// per item and in order, shared by every such list (so encodings cached on them are too); a
-// delegated list comes with none.
+// TestGetListWithEvents: a list served from memory comes with the object store's events instead
+// of items, one per object GetList would list and in order, shared by every such list (so
+// encodings cached on them are too); a delegated list comes whole, with none.
 func TestGetListWithEvents(t *testing.T) {
 	e := newTestEnv(t, Options{})
 	var last uint64
@@ -23,11 +23,19 @@ func TestGetListWithEvents(t *testing.T) {
 	e.cacheList(t, prefix, last, storage.Predicate{}) // caught up
 	rv := strconv.FormatUint(last, 10)
 
-	list, events, err := e.cache.GetListWithEvents(context.Background(), prefix, storage.ListOptions{ResourceVersion: rv, Recursive: true, Predicate: labelPredicate(t, "parity=1")})
+	opts := storage.ListOptions{ResourceVersion: rv, Recursive: true, Predicate: labelPredicate(t, "parity=1")}
+	list, events, err := e.cache.GetListWithEvents(context.Background(), prefix, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	items := list.(*corev1.ConfigMapList).Items
+	if l := list.(*corev1.ConfigMapList); len(l.Items) != 0 || l.ResourceVersion == "" {
+		t.Errorf("the list beside the events has %d items and resourceVersion %q, want none and one", len(l.Items), l.ResourceVersion)
+	}
+	full, err := e.cache.GetList(context.Background(), prefix, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := full.(*corev1.ConfigMapList).Items
 	if len(items) != 2 || len(events) != len(items) {
 		t.Fatalf("%d items, %d events; want 2 and 2", len(items), len(events))
 	}
