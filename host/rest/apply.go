@@ -67,11 +67,11 @@ func (s *scope) trackUpdate(live, next runtime.Object, manager string) runtime.O
 		slog.Error("server-side apply is unavailable; managed fields not tracked", "kind", s.kind.String(), "err", err)
 		return next
 	}
+	// live is the store's copy, given to the update function, or nothing for a create; the
+	// field manager only reads it.
 	if live == nil {
 		live = s.newObj()
 		live.GetObjectKind().SetGroupVersionKind(s.kind)
-	} else {
-		live = live.DeepCopyObject()
 	}
 	return fms.forUpdate(live, next).UpdateNoErrors(live, next, managerName(manager, s.r.UserAgent()))
 }

@@ -281,7 +281,14 @@ func (s *Store) GuaranteedUpdateFrom(ctx context.Context, key string, preconditi
 			}
 			return nil, err
 		}
-		updated, err := tryUpdate(state.obj.DeepCopyObject())
+		// tryUpdate gets an object of its own: a suggested state's is already a private copy,
+		// and no path below reads it again (each retry starts from a fresh state), so only
+		// the current state, which the no-change path returns, is copied.
+		given := state.obj
+		if current {
+			given = given.DeepCopyObject()
+		}
+		updated, err := tryUpdate(given)
 		if err != nil {
 			if !current {
 				if err := fromEtcd(); err != nil {
@@ -342,14 +349,18 @@ func (s *Store) suggestedState(key string, suggestion runtime.Object) *objState 
 	if err != nil || rev <= 0 {
 		return nil
 	}
-	// Encoded as it would be stored, for the no-change check. Encoding clears the
-	// resourceVersion, so it works on a copy of its own, and neither touches the caller's
-	// object (a cache's).
-	data, err := s.encode(key, suggestion.DeepCopyObject())
+	// Encoded as it would be stored, for the no-change check, from a copy that becomes the
+	// state's object: encoding clears the resourceVersion, and the caller's object (a cache's)
+	// must not change.
+	obj := suggestion.DeepCopyObject()
+	data, err := s.encode(key, obj)
 	if err != nil {
 		return nil
 	}
-	return &objState{obj: suggestion.DeepCopyObject(), data: data, rev: rev, exists: true}
+	if err := setResourceVersion(obj, rev); err != nil {
+		return nil
+	}
+	return &objState{obj: obj, data: data, rev: rev, exists: true}
 }
 
 // Delete removes the object at key when preconditions hold and validate accepts it, and returns
