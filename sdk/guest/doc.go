@@ -21,10 +21,14 @@
 //
 // Decoding cost: in a Go Wasm guest encoding/json's reflection costs about ten times what it
 // costs natively (~0.3-0.5 ms for a typical 4 KB Pod AdmissionReview). A policy that needs a few
-// fields may implement RawValidator or RawMutator instead and read the review's bytes with Seek,
-// Members, Elements, Lookup and Unquote, which scan without building anything (sdk/examples/
-// nolatest does; host/wasm's BenchmarkAdmitPod measures it). Answers are always encoded without
-// reflection.
+// fields may implement RawValidator or RawMutator instead and read the review's bytes itself:
+// best with a Query, made once, which reads every path the policy needs in one pass over the
+// review (sdk/examples/nolatest does; host/wasm's BenchmarkAdmitPod measures it), or with Seek,
+// Members, Elements, Lookup and Unquote, which scan without building anything but read nested
+// containers once per level. The review's bytes are valid only during the call: the guest
+// reuses one request buffer from call to call. SubjectAccessReviews are decoded without
+// reflection when they have the shape the host sends, and admission and authorization answers
+// are encoded without it.
 //
 // guest imports abi and the standard library only. Its exports and imports exist only when
 // GOOS=wasip1; on other platforms the package offers Register and Lookup alone, so a plugin

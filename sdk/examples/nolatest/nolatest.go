@@ -4,7 +4,7 @@
 // and the standard library, so it builds natively and as a Wasm guest (see wasm/).
 //
 // It implements both abi.ValidatingAdmission (the decoded review, used natively) and
-// guest.RawValidator (the review's bytes, read with guest.Lookup; the Wasm guest uses it because
+// guest.RawValidator (the review's bytes, read in one pass with a guest.Query; the Wasm guest uses it because
 // decoding a whole review with encoding/json costs a Wasm guest far more than the policy does).
 // Both paths end in the same decide function, and the example's tests run one case table against
 // both modes.
@@ -85,69 +85,88 @@ func (p *Plugin) Validate(_ context.Context, r *abi.AdmissionReview) (abi.Admiss
 	return decide(rq.uid, slices.Concat(obj.Spec.InitContainers, obj.Spec.Containers)), nil
 }
 
+// The paths ValidateRaw reads, in one pass over the review (see guest.Query).
+const (
+	pathUID = iota
+	pathGroup
+	pathResource
+	pathSubResource
+	pathOperation
+	pathNamespace
+	pathInitName
+	pathInitImage
+	pathInitContainer
+	pathInitContainers
+	pathName
+	pathImage
+	pathContainer
+	pathContainers
+	pathRequest
+)
+
+var reviewQuery = guest.NewQuery([][]string{
+	pathUID:            {"request", "uid"},
+	pathGroup:          {"request", "resource", "group"},
+	pathResource:       {"request", "resource", "resource"},
+	pathSubResource:    {"request", "subResource"},
+	pathOperation:      {"request", "operation"},
+	pathNamespace:      {"request", "namespace"},
+	pathInitName:       {"request", "object", "spec", "initContainers", "*", "name"},
+	pathInitImage:      {"request", "object", "spec", "initContainers", "*", "image"},
+	pathInitContainer:  {"request", "object", "spec", "initContainers", "*"},
+	pathInitContainers: {"request", "object", "spec", "initContainers"},
+	pathName:           {"request", "object", "spec", "containers", "*", "name"},
+	pathImage:          {"request", "object", "spec", "containers", "*", "image"},
+	pathContainer:      {"request", "object", "spec", "containers", "*"},
+	pathContainers:     {"request", "object", "spec", "containers"},
+	pathRequest:        {"request"},
+}...)
+
 // ValidateRaw is Validate over the review's JSON, reading only the fields the policy needs, in
-// one pass over the request and one over the pod.
+// one pass over the review.
 func (p *Plugin) ValidateRaw(_ context.Context, review []byte) (abi.AdmissionResponse, error) {
-	req, ok := guest.Seek(review, "request")
-	if !ok {
+	var rq request
+	var lists [2][]container // initContainers, containers: Validate's order
+	var cur container
+	hasRequest, arrays := false, true
+	str := func(raw []byte) string { s, _ := guest.Unquote(raw); return s }
+	reviewQuery.Scan(review, func(path int, value []byte) {
+		switch path {
+		case pathUID:
+			rq.uid = str(value)
+		case pathGroup:
+			rq.group = str(value)
+		case pathResource:
+			rq.resource = str(value)
+		case pathSubResource:
+			rq.subResource = str(value)
+		case pathOperation:
+			rq.operation = str(value)
+		case pathNamespace:
+			rq.namespace = str(value)
+		case pathInitName, pathName:
+			cur.Name = str(value)
+		case pathInitImage, pathImage:
+			cur.Image = str(value)
+		case pathInitContainer:
+			lists[0] = append(lists[0], cur)
+			cur = container{}
+		case pathContainer:
+			lists[1] = append(lists[1], cur)
+			cur = container{}
+		case pathInitContainers, pathContainers:
+			arrays = arrays && (value[0] == '[' || string(value) == "null")
+		case pathRequest:
+			hasRequest = value[0] == '{'
+		}
+	})
+	if !hasRequest {
 		return abi.AdmissionResponse{}, fmt.Errorf("review has no request")
 	}
-	var rq request
-	var object []byte
-	str := func(raw []byte) string { s, _ := guest.Unquote(raw); return s }
-	guest.Members(req, func(name, value []byte) bool {
-		switch {
-		case guest.MemberIs(name, "uid"):
-			rq.uid = str(value)
-		case guest.MemberIs(name, "resource"):
-			g, _ := guest.Lookup(value, "group")
-			r, _ := guest.Lookup(value, "resource")
-			rq.group, rq.resource = str(g), str(r)
-		case guest.MemberIs(name, "subResource"):
-			rq.subResource = str(value)
-		case guest.MemberIs(name, "operation"):
-			rq.operation = str(value)
-		case guest.MemberIs(name, "namespace"):
-			rq.namespace = str(value)
-		case guest.MemberIs(name, "object"):
-			object = value
-		}
-		return true
-	})
 	if !p.applies(rq) {
 		return abi.AdmissionResponse{UID: rq.uid, Allowed: true}, nil
 	}
-	spec, _ := guest.Seek(object, "spec")
-	var lists [2][]container // initContainers, containers: Validate's order
-	ok = true
-	guest.Members(spec, func(name, value []byte) bool {
-		k := -1
-		switch {
-		case guest.MemberIs(name, "initContainers"):
-			k = 0
-		case guest.MemberIs(name, "containers"):
-			k = 1
-		}
-		if k < 0 || string(value) == "null" {
-			return true
-		}
-		ok = guest.Elements(value, func(c []byte) bool {
-			var ct container
-			guest.Members(c, func(name, value []byte) bool {
-				switch {
-				case guest.MemberIs(name, "name"):
-					ct.Name = str(value)
-				case guest.MemberIs(name, "image"):
-					ct.Image = str(value)
-				}
-				return true
-			})
-			lists[k] = append(lists[k], ct)
-			return true
-		})
-		return ok
-	})
-	if !ok {
+	if !arrays {
 		return abi.AdmissionResponse{}, fmt.Errorf("decoding pod: containers are not an array")
 	}
 	return decide(rq.uid, slices.Concat(lists[0], lists[1])), nil
