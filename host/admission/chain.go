@@ -113,6 +113,8 @@ func (c *Chain) Mutate(ctx context.Context, a *Attributes) (runtime.Object, erro
 	if err != nil {
 		return nil, err
 	}
+	// current is the typed object objJSON encodes, nil once a patch was applied to the JSON only.
+	current := a.Object
 	changed := false
 	for _, m := range c.mutating {
 		resp, err := m.Plugin.Admit(ctx, review)
@@ -132,25 +134,41 @@ func (c *Chain) Mutate(ctx context.Context, a *Attributes) (runtime.Object, erro
 		if objJSON == nil {
 			return nil, apierrors.NewInternalError(fmt.Errorf("admission plugin %q patched a request without an object", m.Name))
 		}
-		patch, err := jsonpatch.DecodePatch(resp.Patch)
-		if err != nil {
-			return nil, apierrors.NewInternalError(fmt.Errorf("admission plugin %q answered with a malformed JSON patch: %w", m.Name, err))
+		var patched []byte
+		var obj runtime.Object
+		objChanged, labelsOnly := false, false
+		if current != nil {
+			obj, objChanged, labelsOnly = applyLabelPatch(current, resp.Patch)
 		}
-		patched, err := patch.Apply(objJSON)
-		if err != nil {
-			return nil, apierrors.NewInternalError(fmt.Errorf("admission plugin %q: applying its JSON patch: %w", m.Name, err))
+		if labelsOnly {
+			if !objChanged {
+				continue
+			}
+			if patched, err = encodeObject(obj, a.Kind); err != nil {
+				return nil, apierrors.NewInternalError(fmt.Errorf("encoding the object patched by admission plugin %q: %w", m.Name, err))
+			}
+			current = obj
+		} else {
+			if patched, err = applyJSONPatch(m.Name, objJSON, resp.Patch); err != nil {
+				return nil, err
+			}
+			if patched == nil {
+				continue
+			}
+			current = nil
 		}
-		if jsonpatch.Equal(patched, objJSON) {
-			continue
-		}
-		// Only a patch that changed the object costs a new review for the plugins after it.
+		// Only a patch that changed the object costs a new review for the plugins after it; the
+		// rest of the request is as it was.
 		objJSON, changed = patched, true
-		if review, err = c.newReview(ctx, a, objJSON); err != nil {
-			return nil, err
-		}
+		req := *review.Request
+		req.Object = objJSON
+		review = abi.NewAdmissionReview(&req)
 	}
 	if !changed {
 		return a.Object, nil
+	}
+	if current != nil {
+		return current, nil
 	}
 	if a.New == nil {
 		return nil, apierrors.NewInternalError(errors.New("admission attributes lack New to decode a patched object"))
@@ -160,6 +178,23 @@ func (c *Chain) Mutate(ctx context.Context, a *Attributes) (runtime.Object, erro
 		return nil, apierrors.NewInternalError(fmt.Errorf("decoding the object patched by admission: %w", err))
 	}
 	return out, nil
+}
+
+// applyJSONPatch applies a plugin's JSON patch to the object's JSON. It returns nil when the
+// patch leaves the object as it was.
+func applyJSONPatch(plugin string, objJSON, patchJSON []byte) ([]byte, error) {
+	patch, err := jsonpatch.DecodePatch(patchJSON)
+	if err != nil {
+		return nil, apierrors.NewInternalError(fmt.Errorf("admission plugin %q answered with a malformed JSON patch: %w", plugin, err))
+	}
+	patched, err := patch.Apply(objJSON)
+	if err != nil {
+		return nil, apierrors.NewInternalError(fmt.Errorf("admission plugin %q: applying its JSON patch: %w", plugin, err))
+	}
+	if jsonpatch.Equal(patched, objJSON) {
+		return nil, nil
+	}
+	return patched, nil
 }
 
 // Validate runs the validating plugins in order. A denial is a Status error (403 Forbidden unless

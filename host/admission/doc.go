@@ -6,6 +6,16 @@
 // re-encoded only after a mutating plugin's patch changed the object. An empty chain costs
 // nothing: no review is built and nothing is encoded.
 //
+// # Why are label patches applied to the typed object?
+//
+// A JSON patch is applied the generic way by decoding the object's JSON, applying it, comparing
+// the result with the original and decoding the result into a new object: with three Wasm
+// plugins, one of which adds a label, that was 14% of the server's CPU per create. A patch made
+// only of "add" operations on the labels, the commonest mutation, is applied to a copy of the
+// typed object instead (labelpatch.go), which is then encoded once for the plugins after it. It
+// is taken only where the generic way cannot answer differently (a test checks both ways agree);
+// every other patch goes the generic way.
+//
 // admission imports abi, host/request and apimachinery; it must not import plugins (they are
 // handed to NewChain) nor other host packages besides request.
 //
