@@ -199,8 +199,10 @@ func TestWatchEnds(t *testing.T) {
 func TestWatchRefusesYAML(t *testing.T) {
 	e := newEnv(t)
 	resp := e.do(t, req{method: "GET", path: cmPath + "?watch=true", headers: []string{"Accept: application/yaml"}})
-	if st := resp.status(t); resp.code != http.StatusNotAcceptable || st.Reason != metav1.StatusReasonNotAcceptable {
-		t.Errorf("HTTP %d %+v, want 406", resp.code, st)
+	// The Status comes in YAML, as asked; it names the stream types, as kube's does.
+	want := "only the following media types are accepted: application/json;stream=watch, application/vnd.kubernetes.protobuf;stream=watch"
+	if st := resp.status(t); resp.code != http.StatusNotAcceptable || st.Reason != metav1.StatusReasonNotAcceptable || st.Message != want {
+		t.Errorf("HTTP %d %+v, want 406: %s", resp.code, st, want)
 	}
 }
 
