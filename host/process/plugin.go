@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -79,10 +80,11 @@ type Plugin struct {
 	opts       Options
 	logger     *slog.Logger
 	metrics    *pluginapi.Metrics
-	up         prometheus.Gauge
-	busy       prometheus.Gauge // this plugin's kapi_plugin_instances_busy: slots taken
-	upVec      *prometheus.GaugeVec
-	callPath   string
+	// up says the process is live (UpMetric, reported by ups).
+	up       atomic.Bool
+	ups      *upCollector
+	busy     prometheus.Gauge // this plugin's kapi_plugin_instances_busy: slots taken
+	callPath string
 	// slots holds one token per call in flight: limits.instances calls reach the process at
 	// once, the others wait within their deadline.
 	slots chan struct{}
@@ -147,7 +149,7 @@ func load(ctx context.Context, m *pluginapi.Manifest, executable string, host ab
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	upVec, err := upGauge(opts.Registerer)
+	ups, err := upCollectorFor(opts.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
@@ -161,8 +163,7 @@ func load(ctx context.Context, m *pluginapi.Manifest, executable string, host ab
 		opts:       opts,
 		logger:     logger,
 		metrics:    metrics,
-		upVec:      upVec,
-		up:         upVec.WithLabelValues(m.Name),
+		ups:        ups,
 		busy:       metrics.InstancesBusy.WithLabelValues(m.Name),
 		callPath:   sdkprocess.FullMethod(sdkprocess.PluginService, sdkprocess.CallMethod(m.Kind)),
 		slots:      make(chan struct{}, m.Limits.Instances),
@@ -179,7 +180,8 @@ func load(ctx context.Context, m *pluginapi.Manifest, executable string, host ab
 		return nil, err
 	}
 	p.proc = pr
-	p.up.Set(1)
+	p.up.Store(true)
+	ups.add(p)
 	p.logger.Info("plugin process started", "pid", pr.pid, "executable", abs)
 	p.loops.Add(1)
 	go p.healthLoop()

@@ -76,7 +76,7 @@ func (p *Plugin) markDeadLocked(pr *proc, why string) {
 		return
 	}
 	p.proc = nil
-	p.up.Set(0)
+	p.up.Store(false)
 	p.ready = make(chan struct{})
 	p.startErr = nil
 	p.logger.Warn("plugin process is down; restarting it", "pid", pr.pid, "reason", why, "backoff", p.backoff)
@@ -123,7 +123,7 @@ func (p *Plugin) restart(old *proc) {
 			continue
 		}
 		p.proc, p.startErr = pr, nil
-		p.up.Set(1)
+		p.up.Store(true)
 		close(p.ready)
 		p.mu.Unlock()
 		p.logger.Info("plugin process restarted", "pid", pr.pid)
@@ -174,7 +174,7 @@ func (p *Plugin) Close() error {
 			pr.close(p.manifest.Timeout())
 		}
 		p.spawner.stop()
-		p.upVec.DeleteLabelValues(p.manifest.Name)
+		p.ups.remove(p)
 		p.logger.Info("plugin process stopped")
 	})
 	return nil
