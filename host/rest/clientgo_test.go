@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
@@ -154,4 +155,41 @@ func asStatusError(err error, st **apierrors.StatusError) bool {
 	s, ok := err.(*apierrors.StatusError)
 	*st = s
 	return ok
+}
+
+// TestMetadataClientWatchProtobuf: the metadata client (kube's garbage collector and quota
+// controllers) watches PartialObjectMetadata in protobuf frames.
+func TestMetadataClientWatchProtobuf(t *testing.T) {
+	e := newCachedEnv(t)
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+	seen := &contentTypes{seen: map[string]int{}}
+	cfg := &rest.Config{Host: srv.URL, WrapTransport: func(rt http.RoundTripper) http.RoundTripper {
+		seen.next = rt
+		return seen
+	}}
+	md, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w, err := md.Resource(schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}).Namespace("ns").Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	e.createConfigMap(t, "watched")
+	select {
+	case ev := <-w.ResultChan():
+		p, ok := ev.Object.(*metav1.PartialObjectMetadata)
+		if ev.Type != watch.Added || !ok || p.Name != "watched" || p.Labels["a"] != "b" {
+			t.Fatalf("event %s %#v", ev.Type, ev.Object)
+		}
+	case <-ctx.Done():
+		t.Fatal("no event")
+	}
+	if seen.count(mediaProtobuf+";stream=watch") != 1 {
+		t.Errorf("answers by content type: %v", seen.seen)
+	}
 }
