@@ -57,7 +57,7 @@ func (c *Cache) Watch(ctx context.Context, key string, opts storage.ListOptions)
 		pred:      opts.Predicate,
 		bookmarks: opts.ProgressNotify,
 		input:     make(chan *cacheEvent, c.opts.WatcherBuffer),
-		result:    make(chan *storage.Event),
+		result:    make(chan *storage.Event, c.opts.WatcherBuffer),
 		done:      make(chan struct{}),
 	}
 	var initial []*storage.Event
@@ -145,13 +145,7 @@ func (c *Cache) terminateAllWatchers(reason string) {
 func (c *Cache) dispatch(ce *cacheEvent, watchers []*cacheWatcher) {
 	var blocked []*cacheWatcher
 	for _, w := range watchers {
-		if !w.interested(ce.key) {
-			continue
-		}
-		select {
-		case w.input <- ce:
-		case <-w.done:
-		default:
+		if w.interested(ce.key) && !w.add(ce, nil) {
 			blocked = append(blocked, w)
 		}
 	}
@@ -164,19 +158,12 @@ func (c *Cache) dispatch(ce *cacheEvent, watchers []*cacheWatcher) {
 	expired := false
 	for _, w := range blocked {
 		if !expired {
-			select {
-			case w.input <- ce:
+			if w.add(ce, timer.C) {
 				continue
-			case <-w.done:
-				continue
-			case <-timer.C:
-				expired = true
 			}
+			expired = true
 		}
-		select {
-		case w.input <- ce:
-		case <-w.done:
-		default:
+		if !w.add(ce, nil) {
 			c.opts.Logger.Warn("terminating watcher due to slow consumer", "resource", c.prefix, "resourceVersion", ce.event.ResourceVersion)
 			c.metrics.terminated()
 			w.Stop()
@@ -198,10 +185,7 @@ func (c *Cache) sendBookmarks() {
 		if ce == nil {
 			ce = &cacheEvent{event: c.bookmark(rv, false)}
 		}
-		select {
-		case w.input <- ce:
-		default:
-		}
+		w.add(ce, nil)
 	}
 }
 
@@ -218,9 +202,11 @@ func (c *Cache) bookmark(rv uint64, initialEventsEnd bool) *storage.Event {
 	return &storage.Event{Type: watch.Bookmark, Object: obj, ResourceVersion: rv}
 }
 
-// cacheWatcher is one watch served by the cache. The dispatcher puts events on input; the
-// watcher's goroutine sends the initial events and the replay first, then filters input by the
-// watch's predicate and passes the shared events on to result.
+// cacheWatcher is one watch served by the cache. Its goroutine sends the initial events and the
+// replay to result first, while the dispatcher queues live events on input; once it has sent
+// those too, it hands delivery over to the dispatcher, which from then on filters each live event
+// and puts it straight on result, and the goroutine ends (RATIONALE.md: "Why does the dispatcher
+// deliver straight to a watch?").
 type cacheWatcher struct {
 	cache     *Cache
 	prefix    string
@@ -229,9 +215,18 @@ type cacheWatcher struct {
 	bookmarks bool
 	after     uint64 // live events at or below this revision were in the initial state or replay
 
+	// input queues live events for the goroutine until the hand-over; result is the consumer's,
+	// buffered, so that after the hand-over it is what a slow consumer fills.
 	input  chan *cacheEvent
 	result chan *storage.Event
 	done   chan struct{}
+
+	// mu orders the dispatcher's sends against the hand-over and against closing result.
+	mu sync.Mutex
+	// direct is set at the hand-over: the dispatcher delivers to result, and Stop cleans up.
+	direct bool
+	closed bool   // result is closed
+	sent   uint64 // the newest revision sent, so bookmarks never go back
 
 	stopOnce  sync.Once
 	stopOnCtx func() bool
@@ -242,7 +237,30 @@ func (w *cacheWatcher) ResultChan() <-chan *storage.Event { return w.result }
 
 // Stop ends the watch. It is safe to call more than once and from any goroutine.
 func (w *cacheWatcher) Stop() {
-	w.stopOnce.Do(func() { close(w.done) })
+	w.stopOnce.Do(func() {
+		close(w.done)
+		// Closing done first ends a dispatcher's wait for room, which holds mu.
+		w.mu.Lock()
+		direct := w.direct
+		w.mu.Unlock()
+		if direct {
+			w.finish()
+		}
+		// Otherwise the goroutine sees done and finishes.
+	})
+}
+
+// finish releases the watch once it has ended: by the goroutine before the hand-over, by Stop
+// after it.
+func (w *cacheWatcher) finish() {
+	if w.stopOnCtx != nil {
+		w.stopOnCtx()
+	}
+	w.cache.unregister(w)
+	w.mu.Lock()
+	w.closed = true
+	close(w.result)
+	w.mu.Unlock()
 }
 
 // interested reports whether an event for key is within the watch's scope.
@@ -253,22 +271,83 @@ func (w *cacheWatcher) interested(key string) bool {
 	return strings.HasPrefix(key, w.prefix)
 }
 
-func (w *cacheWatcher) run(initial []*storage.Event, replay []*cacheEvent, end *storage.Event) {
-	defer func() {
-		if w.stopOnCtx != nil {
-			w.stopOnCtx()
+// add hands a live event (or a bookmark) to the watch: onto input before the hand-over, filtered
+// onto result after it. With a nil expire it does not wait for room; otherwise it waits until
+// expire fires. It reports false only when there was no room; an ended watch takes everything.
+func (w *cacheWatcher) add(ce *cacheEvent, expire <-chan time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.direct {
+		return offer(w.input, ce, w.done, expire)
+	}
+	if w.closed {
+		return true
+	}
+	ev := w.live(ce)
+	if ev == nil {
+		return true
+	}
+	if !offer(w.result, ev, w.done, expire) {
+		return false
+	}
+	w.sent = ev.ResourceVersion
+	return true
+}
+
+// offer puts v on ch unless done is closed, waiting for room until expire fires (not at all when
+// expire is nil); false when there was no room.
+func offer[T any](ch chan<- T, v T, done <-chan struct{}, expire <-chan time.Time) bool {
+	if expire == nil {
+		select {
+		case ch <- v:
+			return true
+		case <-done:
+			return true
+		default:
+			return false
 		}
-		w.Stop()
-		w.cache.unregister(w)
-		close(w.result)
-	}()
-	sent := uint64(0) // the newest revision sent, so bookmarks never go back
+	}
+	select {
+	case ch <- v:
+		return true
+	case <-done:
+		return true
+	case <-expire:
+		return false
+	}
+}
+
+// live is what the watch sends of a live event, or nil: a bookmark unless it would go back, a
+// change newer than the watch's start as the predicate sees it.
+func (w *cacheWatcher) live(ce *cacheEvent) *storage.Event {
+	ev := ce.event
+	if ev.Type == watch.Bookmark {
+		if ev.ResourceVersion < w.sent || ev.ResourceVersion < w.after {
+			return nil
+		}
+		return ev
+	}
+	if ev.ResourceVersion <= w.after {
+		return nil
+	}
+	return w.filter(ce)
+}
+
+func (w *cacheWatcher) run(initial []*storage.Event, replay []*cacheEvent, end *storage.Event) {
+	if !w.sendBacklog(initial, replay, end) || !w.handOver() {
+		w.finish()
+	}
+}
+
+// sendBacklog sends the initial events, the replay and the end bookmark; false when the watch
+// ended first.
+func (w *cacheWatcher) sendBacklog(initial []*storage.Event, replay []*cacheEvent, end *storage.Event) bool {
 	for _, ev := range initial {
 		if ok, err := w.pred.Matches(ev.Object); err != nil || !ok {
 			continue
 		}
 		if !w.send(ev) {
-			return
+			return false
 		}
 	}
 	for _, ce := range replay {
@@ -277,46 +356,51 @@ func (w *cacheWatcher) run(initial []*storage.Event, replay []*cacheEvent, end *
 		if !w.interested(ce.key) {
 			continue
 		}
-		if ev := w.filter(ce); ev != nil {
-			if !w.send(ev) {
-				return
-			}
-			sent = ev.ResourceVersion
+		if ev := w.filter(ce); ev != nil && !w.send(ev) {
+			return false
 		}
 	}
 	if end != nil {
-		if !w.send(end) {
-			return
-		}
-		sent = end.ResourceVersion
+		return w.send(end)
 	}
+	return true
+}
+
+// handOver sends the live events queued meanwhile and then, once input is empty, lets the
+// dispatcher deliver; false when the watch ended first.
+func (w *cacheWatcher) handOver() bool {
 	for {
 		select {
 		case <-w.done:
-			return
+			return false
 		case ce := <-w.input:
-			ev := ce.event
-			if ev.Type == watch.Bookmark {
-				if ev.ResourceVersion < sent || ev.ResourceVersion < w.after {
-					continue
-				}
-			} else if ev.ResourceVersion <= w.after {
-				continue
-			} else if ev = w.filter(ce); ev == nil {
-				continue
+			if ev := w.live(ce); ev != nil && !w.send(ev) {
+				return false
 			}
-			if !w.send(ev) {
-				return
-			}
-			sent = ev.ResourceVersion
+			continue
+		default:
 		}
+		w.mu.Lock()
+		select {
+		case <-w.done:
+			w.mu.Unlock()
+			return false
+		default:
+		}
+		if len(w.input) == 0 {
+			w.direct = true
+			w.mu.Unlock()
+			return true
+		}
+		w.mu.Unlock()
 	}
 }
 
-// send delivers ev unless the watch ends first.
+// send delivers ev unless the watch ends first; the goroutine's way, before the hand-over.
 func (w *cacheWatcher) send(ev *storage.Event) bool {
 	select {
 	case w.result <- ev:
+		w.sent = ev.ResourceVersion
 		return true
 	case <-w.done:
 		return false
