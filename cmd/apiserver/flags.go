@@ -63,7 +63,7 @@ func parseFlags(args []string, stderr io.Writer) (opts options, help bool, err e
 	fs.StringVar(&opts.serviceClusterIPRange, "service-cluster-ip-range", "10.96.0.0/12", "A CIDR notation IP range from which to assign service cluster IPs.")
 	fs.BoolVar(&opts.profiling, "profiling", true, "Enable profiling via web interface host:port/debug/pprof/")
 	fs.StringVar(&opts.pluginDir, "plugin-dir", "", "Directory of Wasm and process plugins, one folder each with its manifest.yaml; changed plugins are hot-reloaded.")
-	fs.StringVar(&opts.pluginConfig, "plugin-config", "", "PluginConfiguration file (apiVersion kapi.dev/v1alpha1) listing the authenticators, authorizers and admission plugins in order; each list it states replaces the one the flags give.")
+	fs.StringVar(&opts.pluginConfig, "plugin-config", "", "PluginConfiguration file (apiVersion kapi.dev/v1alpha1) listing the authenticators, authorizers and admission plugins in order; each list it states replaces the one the flags give. The file is hot-reloaded (the flags are not); a bad one leaves the running configuration serving.")
 	fs.StringVar(&opts.dataDir, "data-dir", ".kapi-data", "Directory for kapi's own state: embedded etcd data, dev certificates, admin.kubeconfig.")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
