@@ -51,6 +51,7 @@ func (s *scope) patchType() (types.PatchType, error) {
 }
 
 func (s *scope) patch() {
+	growStack()
 	pt, err := s.patchType()
 	if err != nil {
 		s.fail(err)

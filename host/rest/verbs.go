@@ -138,6 +138,7 @@ func nameOf(obj runtime.Object) string {
 }
 
 func (s *scope) create() {
+	growStack()
 	ctx := s.r.Context()
 	opts, err := s.createOptions()
 	if err != nil {
@@ -176,6 +177,7 @@ func (s *scope) create() {
 }
 
 func (s *scope) update() {
+	growStack()
 	opts, err := s.updateOptions()
 	if err != nil {
 		s.fail(err)
