@@ -39,7 +39,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Instances: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "kapi_plugin_instances", Help: "Live instances in a Wasm plugin's pool."}, []string{"plugin"}),
 		InstancesBusy: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "kapi_plugin_instances_busy", Help: "Instances of a Wasm plugin's pool serving a call."}, []string{"plugin"}),
+			Name: "kapi_plugin_instances_busy", Help: "Instances serving a call: of a Wasm plugin's pool, or of a process plugin's limits.instances."}, []string{"plugin"}),
 	}
 	var err error
 	m.Calls, err = register(reg, m.Calls)
