@@ -26,19 +26,31 @@
 // (0.5 ms to 3 ms). So Load first rewrites the module (interrupt.go): one more mutable global,
 // kapi_interrupt, a counter local in every function, and at every loop head a count that every
 // 65536 iterations checks the global (trapping with unreachable when it is set) and yields to Go
-// with memory.grow(0). When a call's context ends, context.AfterFunc sets the global; its WASI
-// sleeps end early too. The yield is needed because machine code is not preemptible: a guest
+// with memory.grow(0). When a call's deadline passes, a timer of the instance (made once, reset
+// for every call) sets the global, as does context.AfterFunc when the caller's context is
+// cancelled; its WASI sleeps end early too. The yield is needed because machine code is not preemptible: a guest
 // that never left it would hold off a stop-the-world collection, and with it the goroutine that
-// is to set the interrupt (a deadlock the first version of this code had). The count still costs:
-// Go's wasm port branches to a loop head on every jump, so a Go guest runs about 1.5x slower than
-// uninstrumented, against 6x with WithCloseOnContextDone. A module the rewriter cannot read (an
+// is to set the interrupt (a deadlock the first version of this code had). The count costs
+// little: with the SDK's one-pass reader, nolatest on the 4 KB Pod review took a median of
+// 36-37 µs instrumented against 34 µs uninstrumented in paired runs (as much as the noise of this
+// machine), against 6x with WithCloseOnContextDone. A module the rewriter cannot read (an
 // instruction it does not know, such as SIMD) falls back to WithCloseOnContextDone, logged at
 // load. Either way a stopped or trapped instance may hold broken state, so it is never reused: its
 // slot is refilled by a fresh instance on the next call that takes it.
 //
 // Why the lazy JSON reader in sdk/guest? In a Go guest, encoding/json's reflection costs about ten
 // times what it costs natively; decoding a whole 4 KB review took ~0.5 ms. A policy that reads the
-// review's bytes with guest.Seek/Members/Lookup pays for scanning only (see BenchmarkAdmitPod).
+// review's bytes with a guest.Query pays for one scanning pass only (see BenchmarkAdmitPod).
+//
+// Why does a call allocate once on the host? The fixed cost of a call was 6-7 µs and 22
+// allocations, half of it decoding the answer with encoding/json and most of the rest a
+// context.WithTimeout, a context.AfterFunc and a context.WithValue per call. Now the deadline is
+// a per-instance timer, host functions find their instance by module, and pluginapi reads the
+// SDK's usual answers by exact template (anything else still goes to encoding/json); the guest
+// reuses its request and answer buffers, so kapi_alloc does not allocate either. What is left is
+// the answer's copy (BenchmarkCallOverhead: about 1 µs median). The request still takes two export
+// calls (kapi_alloc, then the call export); with the rest this small, saving one (an ABI 1.1
+// guest-side input buffer) has not been measured to be worth a change of the contract.
 //
 // Why do host functions return results in two steps (SPEC.md 3.5)? The alternative, the host
 // calling kapi_alloc from inside a host function, re-enters a guest that is in the middle of an
