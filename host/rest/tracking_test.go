@@ -117,7 +117,8 @@ func TestTrackingMatchesKube(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f := filler(rand.Int63())
+			seed := rand.Int63()
+			f := filler(seed)
 			for i := range 20 {
 				empty := s.newObj()
 				empty.GetObjectKind().SetGroupVersionKind(s.kind)
@@ -127,7 +128,7 @@ func TestTrackingMatchesKube(t *testing.T) {
 				live := want.DeepCopyObject()
 				wantFields, gotFields := managedFieldsWithoutTimes(t, want), managedFieldsWithoutTimes(t, got)
 				if !reflect.DeepEqual(gotFields, wantFields) {
-					t.Fatalf("create %d: tracking recorded\n%s\nkube\n%s", i, dump(gotFields), dump(wantFields))
+					t.Fatalf("seed %d, create %d: tracking recorded\n%s\nkube\n%s", seed, i, dump(gotFields), dump(wantFields))
 				}
 
 				liveMeta, _ := meta.Accessor(live)
@@ -143,7 +144,7 @@ func TestTrackingMatchesKube(t *testing.T) {
 				got = fms.forUpdate(live, next).UpdateNoErrors(live.DeepCopyObject(), next.DeepCopyObject(), "updater")
 				wantFields, gotFields = managedFieldsWithoutTimes(t, want), managedFieldsWithoutTimes(t, got)
 				if !reflect.DeepEqual(gotFields, wantFields) {
-					t.Fatalf("update %d: tracking recorded\n%s\nkube\n%s", i, dump(gotFields), dump(wantFields))
+					t.Fatalf("seed %d, update %d: tracking recorded\n%s\nkube\n%s", seed, i, dump(gotFields), dump(wantFields))
 				}
 			}
 		})
