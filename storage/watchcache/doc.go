@@ -3,7 +3,9 @@
 // in-memory copy of every object and a ring of recent events; lists at resourceVersion "0" or
 // not-older-than, reads at a resourceVersion, and every watch are served from memory, and each
 // event is fanned out to all watchers as one shared *storage.Event, so it is encoded once per
-// content type however many watchers receive it. Writes and consistent reads pass through.
+// content type however many watchers receive it. Lists from memory come with the same events
+// (storage.EventLister), so their items reuse those encodings too. Writes and consistent reads
+// pass through.
 //
 // It imports storage and nothing else of kapi (not the registry, not the host).
 //
