@@ -70,3 +70,37 @@ func TestProvisionIsStrict(t *testing.T) {
 		t.Fatal("unknown field accepted")
 	}
 }
+
+// TestRememberedAnswersStayCorrect asks again for certificates already seen, past the bound of
+// remembered ones, and checks that a caller changing an answer's groups changes no later answer.
+func TestRememberedAnswersStayCorrect(t *testing.T) {
+	a := &Authenticator{}
+	ask := func(der []byte) abi.TokenReviewStatus {
+		st, err := a.Authenticate(context.Background(), abi.NewTokenReview(abi.TokenReviewSpec{ClientCertificates: [][]byte{der}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	first := certDER(t, pkix.Name{CommonName: "first", Organization: []string{"team"}})
+	st := ask(first)
+	st.User.Groups[0] = "changed by the caller"
+	for i := range maxKnown + 10 {
+		name := "user-" + strings.Repeat("x", i%7) + string(rune('a'+i%26))
+		der := certDER(t, pkix.Name{CommonName: name, Organization: []string{name}})
+		if got := ask(der); got.User.Username != name || got.User.Groups[0] != name {
+			t.Fatalf("certificate %d: got %+v, want user and group %q", i, got, name)
+		}
+		if i == maxKnown/2 {
+			if again := ask(first); again.User.Username != "first" || strings.Join(again.User.Groups, ",") != "team" {
+				t.Fatalf("remembered answer: got %+v", again)
+			}
+		}
+	}
+	if len(a.known) > maxKnown {
+		t.Fatalf("%d certificates remembered, bound %d", len(a.known), maxKnown)
+	}
+	if again := ask(first); again.User.Username != "first" || strings.Join(again.User.Groups, ",") != "team" {
+		t.Fatalf("after the map was emptied: got %+v", again)
+	}
+}
