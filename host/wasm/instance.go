@@ -137,10 +137,11 @@ func newStoppable() *instance {
 	return in
 }
 
-// fire stops the instance: the guest traps at its next loop head and leaves any sleep.
+// fire stops the instance: the guest traps at its next loop head and leaves any sleep. The
+// timer and the caller's context may both fire; only the first sets the global (wazero's Set is
+// not atomic).
 func (in *instance) fire() {
-	in.stopped.Store(true)
-	if in.interrupt != nil {
+	if in.stopped.CompareAndSwap(false, true) && in.interrupt != nil {
 		in.interrupt.Set(1)
 	}
 	in.fired <- struct{}{}
