@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -59,17 +60,33 @@ func decodeObject(body []byte, mediaType string, gvk schema.GroupVersionKind, ne
 		}
 		data = j
 	}
+	obj := newObj()
+	if _, ok := obj.(*unstructured.Unstructured); !ok {
+		// The usual body of a typed kind decodes strictly with nothing to report; then its kind
+		// and apiVersion are the ones the object decoded, and the body is read once.
+		strictErrs, err := sigsjson.UnmarshalStrict(data, obj, sigsjson.DisallowDuplicateFields, sigsjson.DisallowUnknownFields)
+		if err == nil && len(strictErrs) == 0 {
+			tm, err := meta.TypeAccessor(obj)
+			if err != nil {
+				return nil, fmt.Errorf("reading the kind of %T: %w", obj, err)
+			}
+			if err := checkTypeMeta(tm.GetKind(), tm.GetAPIVersion(), gvk); err != nil {
+				return nil, err
+			}
+			obj.GetObjectKind().SetGroupVersionKind(gvk)
+			return finishDecode(body, mediaType, obj, nil)
+		}
+		obj = newObj()
+	}
+	// Otherwise the kind is read as kube reads it, forgivingly (encoding/json matches keys
+	// case-insensitively, the last duplicate wins), before the object's own errors are reported.
 	var tm metav1.TypeMeta
 	if err := json.Unmarshal(data, &tm); err != nil {
 		return nil, unrecognized(gvk, fmt.Errorf("couldn't get version/kind; json parse error: %w", err), body)
 	}
-	if tm.Kind != "" && tm.Kind != gvk.Kind {
-		return nil, kindMismatch(tm.Kind, versionOf(tm.APIVersion, gvk), gvk)
+	if err := checkTypeMeta(tm.Kind, tm.APIVersion, gvk); err != nil {
+		return nil, err
 	}
-	if tm.APIVersion != "" && tm.APIVersion != gvk.GroupVersion().String() {
-		return nil, apiVersionMismatch(tm.APIVersion, gvk)
-	}
-	obj := newObj()
 	var strictErrs []error
 	var err error
 	if u, ok := obj.(*unstructured.Unstructured); ok {
@@ -87,14 +104,31 @@ func decodeObject(body []byte, mediaType string, gvk schema.GroupVersionKind, ne
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v",
 			gvk.Kind, gvk.Version, gvk.Kind, err))
 	}
+	obj.GetObjectKind().SetGroupVersionKind(gvk)
+	return finishDecode(body, mediaType, obj, strictErrs)
+}
+
+// checkTypeMeta checks a body's kind and apiVersion, either of which may be absent, against the
+// kind the URL's resource expects.
+func checkTypeMeta(kind, apiVersion string, gvk schema.GroupVersionKind) error {
+	if kind != "" && kind != gvk.Kind {
+		return kindMismatch(kind, versionOf(apiVersion, gvk), gvk)
+	}
+	if apiVersion != "" && apiVersion != gvk.GroupVersion().String() {
+		return apiVersionMismatch(apiVersion, gvk)
+	}
+	return nil
+}
+
+// finishDecode adds what only the YAML source shows to the strict errors: duplicate keys vanish
+// in the YAML to JSON conversion, and the strict conversion finds them. The object carries the
+// expected kind and apiVersion, whether or not the body stated them.
+func finishDecode(body []byte, mediaType string, obj runtime.Object, strictErrs []error) (*decoded, error) {
 	if mediaType == mediaYAML {
-		// Duplicate keys vanish in the YAML to JSON conversion; the strict conversion finds them.
 		if _, err := yaml.YAMLToJSONStrict(body); err != nil {
 			strictErrs = append(strictErrs, err)
 		}
 	}
-	// The body's kind and apiVersion may be absent; the object carries the expected ones.
-	obj.GetObjectKind().SetGroupVersionKind(gvk)
 	return &decoded{obj: obj, strictErrs: strictErrs}, nil
 }
 
