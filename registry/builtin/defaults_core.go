@@ -44,7 +44,7 @@ func defaultService(svc *corev1.Service) {
 // allocateServiceAddresses completes what a service's addresses imply on create and update:
 // clusterIPs mirrors clusterIP, the IP family follows the address (IPv4 until one is allocated),
 // the family policy is SingleStack. The addresses themselves, cluster IP and node ports, are
-// allocated by ServiceAddresses when the service is stored, unique across the cluster.
+// allocated by ServiceAddresses before validation, unique across the cluster.
 func allocateServiceAddresses(svc *corev1.Service) {
 	if svc.Spec.Type == corev1.ServiceTypeExternalName {
 		return

@@ -33,10 +33,16 @@
 // its service REST, from state kept in etcd, so that no two services share one. A strategy is
 // stateless, so kapi's ServiceAddresses wraps the services' storage instead: each address is a
 // record created only if absent in the etcd every replica shares (service_addresses.go,
-// service_allocation.go). A dry run reads the records and writes none (kube 1.27+ shows the
-// addresses a dry run would get), and AddressRepair (service_repair.go) reconciles the records
-// with the services as kube's repair loops do, for writes a crash cut in two. The one
-// difference left: kube allocates before validation and validating admission (its BeginCreate
-// hook), kapi when the service is stored, after both, so a validating admission plugin sees a
-// service without the addresses it is about to get.
+// service_allocation.go). The order is kube's: kube's store calls the service REST's
+// BeginCreate/BeginUpdate hooks before validation and validating admission, and kapi's generic
+// store calls the wrapper's (generic.WriteBeginner) after the strategy's defaults (which the
+// allocation depends on) and before validation and validating admission, so both see the
+// addresses the service is stored with, and validation requires a health check node port
+// where kube does. A write that is not stored (refused by validation or admission, a conflict,
+// a storage failure) releases what it allocated before it answers, as kube reverts its
+// allocation transaction; an update releases the addresses it dropped only once it is stored.
+// A dry run reads the records and writes none (kube 1.27+ shows the addresses a dry run would
+// get). A process that dies between allocating and storing leaves records no service holds:
+// AddressRepair (service_repair.go) reconciles the records with the services as kube's repair
+// loops do, releasing such a record after three passes have found it so.
 package builtin

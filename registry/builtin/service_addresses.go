@@ -24,10 +24,10 @@ import (
 // IPAddress record (networking.k8s.io/v1, as kube's IP allocator writes them, naming the service
 // as its parent) and every allocated node port a record of its own, each created only if absent
 // in the etcd every replica shares. ServiceAddresses.Storage wraps the services' storage so that
-// every write allocates and every delete releases, and a dry run shows the addresses a write
-// would get without taking them; the services strategy only defaults the rest. AddressRepair
-// reconciles the records with the stored services, as kube's repair controllers do, for the
-// writes a crash cut in two.
+// every write allocates, before validation and admission as in kube (generic.WriteBeginner),
+// and every delete releases, and a dry run shows the addresses a write would get without taking
+// them; the services strategy only defaults the rest. AddressRepair reconciles the records with
+// the stored services, as kube's repair controllers do, for the writes a crash cut in two.
 
 // Kube's default ranges (--service-cluster-ip-range, --service-node-port-range).
 var (
@@ -86,10 +86,11 @@ func NewServiceAddresses(ips, ports storage.Interface, cidr *net.IPNet) *Service
 	return a
 }
 
-// Storage wraps the services' storage: a create allocates the addresses the service asks for
-// (422 when one is taken or out of range) and the ones it leaves empty; an update allocates what
-// it adds and releases what it drops; a delete releases everything the service held. A write
-// that fails releases what it allocated.
+// Storage wraps the services' storage. It is a generic.WriteBeginner: the generic store has it
+// allocate, before validation and validating admission, the addresses a new service asks for
+// (422 when one is taken or out of range) and the ones it needs and leaves empty, or the ones an
+// update adds; a write that is not stored gives them back, and an update that is stored lets go
+// of the ones it dropped. A delete releases everything the service held.
 func (a *ServiceAddresses) Storage(services storage.Interface) storage.Interface {
 	return &allocatingServices{Interface: services, a: a}
 }
@@ -100,10 +101,14 @@ type allocatingServices struct {
 	a *ServiceAddresses
 }
 
-func (s *allocatingServices) Create(ctx context.Context, key string, obj runtime.Object) (runtime.Object, error) {
+// BeginCreate allocates the addresses of a service about to be created, kube's beginCreate. In a
+// dry run it fills the addresses the create would get, free at that moment, and keeps none:
+// kube-apiserver answers a dry-run create with them, and with a 422 for a chosen address that is
+// taken. The returned func releases what was allocated unless the service was stored.
+func (s *allocatingServices) BeginCreate(ctx context.Context, key string, obj runtime.Object, dryRun bool) (func(context.Context, bool), error) {
 	svc, ok := obj.(*corev1.Service)
 	if !ok {
-		return s.Interface.Create(ctx, key, obj)
+		return keepAll, nil
 	}
 	// A service that exists already holds its addresses: the create must fail as AlreadyExists
 	// (bootstrap re-creating the kubernetes service on every start relies on it), not claim
@@ -113,79 +118,43 @@ func (s *allocatingServices) Create(ctx context.Context, key string, obj runtime
 	} else if !storage.IsCode(err, storage.ErrCodeKeyNotFound) {
 		return nil, err
 	}
-	fresh, err := s.a.allocate(ctx, svc, nil, s.Interface, false)
+	fresh, err := s.a.allocate(ctx, svc, nil, s.Interface, dryRun)
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.Interface.Create(ctx, key, obj)
-	if err != nil {
-		s.a.release(ctx, fresh)
-		return nil, err
-	}
-	return out, nil
+	return func(ctx context.Context, stored bool) {
+		if !stored {
+			s.a.release(ctx, fresh)
+		}
+	}, nil
 }
 
-func (s *allocatingServices) GuaranteedUpdate(ctx context.Context, key string, preconditions *storage.Preconditions, ignoreNotFound bool, tryUpdate storage.UpdateFunc) (runtime.Object, error) {
-	var (
-		fresh []record // allocated by the latest try
-		old   *corev1.Service
-	)
-	out, err := s.Interface.GuaranteedUpdate(ctx, key, preconditions, ignoreNotFound, func(current runtime.Object) (runtime.Object, error) {
-		// A try that lost a race gives back what it took.
-		s.a.release(ctx, fresh)
-		fresh, old = nil, nil
-		updated, err := tryUpdate(current)
-		if err != nil {
-			return nil, err
-		}
-		svc, ok := updated.(*corev1.Service)
-		if !ok {
-			return updated, nil
-		}
-		if cur, ok := current.(*corev1.Service); ok && cur.ResourceVersion != "" {
-			old = cur
-		}
-		if fresh, err = s.a.allocate(ctx, svc, old, s.Interface, false); err != nil {
-			return nil, err
-		}
-		return svc, nil
-	})
-	if err != nil {
-		s.a.release(ctx, fresh)
-		return nil, err
-	}
-	if svc, ok := out.(*corev1.Service); ok && old != nil {
-		s.a.release(ctx, dropped(old, svc))
-	}
-	return out, nil
-}
-
-// DryRunCreate fills the addresses a create of obj would get, keeping none: kube-apiserver
-// answers a dry-run create with the cluster IP and node ports it would allocate, free at that
-// moment, and a 422 for a chosen address that is taken (generic.DryRunner).
-func (s *allocatingServices) DryRunCreate(ctx context.Context, _ string, obj runtime.Object) error {
-	svc, ok := obj.(*corev1.Service)
-	if !ok {
-		return nil
-	}
-	_, err := s.a.allocate(ctx, svc, nil, s.Interface, true)
-	return err
-}
-
-// DryRunUpdate fills the addresses an update from current to updated would add (a type changed
-// to NodePort gets node ports), keeping none, as DryRunCreate.
-func (s *allocatingServices) DryRunUpdate(ctx context.Context, _ string, current, updated runtime.Object) error {
+// BeginUpdate allocates the addresses an update from current to updated adds (a type changed to
+// NodePort gets node ports, a new port its node port), kube's beginUpdate; in a dry run it fills
+// them and keeps none, as BeginCreate. The returned func releases what was allocated unless the
+// service was stored, and once it was stored releases what the update dropped: until then the
+// service as stored still holds those addresses.
+func (s *allocatingServices) BeginUpdate(ctx context.Context, _ string, current, updated runtime.Object, dryRun bool) (func(context.Context, bool), error) {
 	svc, ok := updated.(*corev1.Service)
-	if !ok {
-		return nil
+	old, isService := current.(*corev1.Service)
+	if !ok || !isService {
+		return keepAll, nil
 	}
-	var old *corev1.Service
-	if cur, ok := current.(*corev1.Service); ok && cur.ResourceVersion != "" {
-		old = cur
+	fresh, err := s.a.allocate(ctx, svc, old, s.Interface, dryRun)
+	if err != nil {
+		return nil, err
 	}
-	_, err := s.a.allocate(ctx, svc, old, s.Interface, true)
-	return err
+	return func(ctx context.Context, stored bool) {
+		if !stored {
+			s.a.release(ctx, fresh)
+			return
+		}
+		s.a.release(ctx, dropped(old, svc))
+	}, nil
 }
+
+// keepAll finishes a write that allocated nothing.
+func keepAll(context.Context, bool) {}
 
 func (s *allocatingServices) Delete(ctx context.Context, key string, preconditions *storage.Preconditions, validate func(current runtime.Object) error) (runtime.Object, error) {
 	out, err := s.Interface.Delete(ctx, key, preconditions, validate)

@@ -38,9 +38,11 @@ const leakPassesBeforeRelease = 3
 //
 // # Why several passes
 //
-// A create takes its records before it stores its service, an update takes the records of the
-// addresses it adds before it stores itself, and a delete releases after the service is gone: a
-// pass that falls in between sees a record no service holds yet, or any more. kube's port
+// A create takes its records before it stores its service (before validation and validating
+// admission even, which may call webhooks), an update takes the records of the addresses it
+// adds before it stores itself, and a delete releases after the service is gone: a pass that
+// falls in between sees a record no service holds yet, or any more. A write that fails gives
+// its records back itself; one whose process dies before it could leaves them to this repair. kube's port
 // repair releases a leak only after numRepairsBeforeLeakCleanup (3) consecutive passes found it;
 // kapi does the same for both kinds of record. With DefaultRepairInterval between passes, a
 // record is released no sooner than six minutes after it was first seen leaked, far beyond a

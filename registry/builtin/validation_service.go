@@ -66,8 +66,8 @@ func validateServiceTypeFields(svc *corev1.Service, spec *field.Path) field.Erro
 		errs = append(errs, field.Forbidden(spec.Child("allocateLoadBalancerNodePorts"), "may only be used when `type` is 'LoadBalancer'"))
 	}
 
-	// The traffic policy fields. kube also requires both where they apply; kapi fills the health
-	// check node port only when the service is stored, after validation, so it checks what is set.
+	// The traffic policy fields. The health check node port is allocated before validation
+	// (generic.WriteBeginner), so it is required where it applies, as in kube.
 	etp := svc.Spec.ExternalTrafficPolicy
 	switch {
 	case !externallyAccessible(svc) && etp != "":
@@ -76,7 +76,9 @@ func validateServiceTypeFields(svc *corev1.Service, spec *field.Path) field.Erro
 		errs = append(errs, field.NotSupported(spec.Child("externalTrafficPolicy"), etp,
 			[]corev1.ServiceExternalTrafficPolicy{corev1.ServiceExternalTrafficPolicyCluster, corev1.ServiceExternalTrafficPolicyLocal}))
 	}
-	if hc := svc.Spec.HealthCheckNodePort; hc != 0 {
+	if hc := svc.Spec.HealthCheckNodePort; hc == 0 && needsHealthCheck(svc) {
+		errs = append(errs, field.Required(spec.Child("healthCheckNodePort"), ""))
+	} else if hc != 0 {
 		path := spec.Child("healthCheckNodePort")
 		if !needsHealthCheck(svc) {
 			errs = append(errs, field.Invalid(path, hc, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"))

@@ -38,9 +38,10 @@ func generateName(base string) string {
 	return base + string(b)
 }
 
-// Create stores a new object: kube's BeforeCreate (namespace, system fields, strategy,
-// validation), the namespace lifecycle check, validating admission, then storage. A generated
-// name that is already taken is retried with a new one.
+// Create stores a new object: kube's BeforeCreate (namespace, system fields, the strategy's
+// preparation), the storage's BeginCreate, validation, the namespace lifecycle check,
+// validating admission, then storage (admitCreate). A generated name that is already taken is
+// retried with a new one.
 func (s *Store) Create(ctx context.Context, namespace string, obj runtime.Object, admission registry.Admission, opts *metav1.CreateOptions) (runtime.Object, error) {
 	if opts == nil {
 		opts = &metav1.CreateOptions{}
@@ -69,33 +70,24 @@ func (s *Store) Create(ctx context.Context, namespace string, obj runtime.Object
 }
 
 func (s *Store) createOnce(ctx context.Context, namespace string, obj runtime.Object, admission registry.Admission, opts *metav1.CreateOptions) (runtime.Object, error) {
-	if err := s.beforeCreate(ctx, namespace, obj); err != nil {
+	dryRun := isDryRun(opts.DryRun)
+	finish, err := s.admitCreate(ctx, namespace, obj, admission, dryRun)
+	if err != nil {
 		return nil, err
 	}
+	stored := false
+	defer func() { finish(ctx, stored) }()
 	a, _ := accessor(obj)
-	if err := s.checkNamespaceAcceptsCreate(ctx, a.GetNamespace(), a.GetName()); err != nil {
-		return nil, err
-	}
-	if admission.Validate != nil {
-		if err := admission.Validate(ctx, obj, nil); err != nil {
-			return nil, err
-		}
-	}
 	key, err := s.objectKey(a.GetNamespace(), a.GetName())
 	if err != nil {
 		return nil, err
 	}
-	if isDryRun(opts.DryRun) {
+	if dryRun {
 		// A dry run answers what a create would have answered, including a name taken.
 		if _, err := s.storage.Get(ctx, key, storage.GetOptions{}); err == nil {
 			return nil, apierrors.NewAlreadyExists(s.groupResource(), a.GetName())
 		} else if !storage.IsCode(err, storage.ErrCodeKeyNotFound) {
 			return nil, s.statusError(err, a.GetName(), "")
-		}
-		if d, ok := s.storage.(DryRunner); ok {
-			if err := d.DryRunCreate(ctx, key, obj); err != nil {
-				return nil, s.statusError(err, a.GetName(), "")
-			}
 		}
 		return s.typed(obj), nil
 	}
@@ -107,12 +99,51 @@ func (s *Store) createOnce(ctx context.Context, namespace string, obj runtime.Ob
 		}
 		return nil, err
 	}
+	stored = true
 	return s.typed(out), nil
 }
 
-// beforeCreate is kube's rest.BeforeCreate: the request's namespace, the system fields, the
-// strategy's preparation and validation.
-func (s *Store) beforeCreate(ctx context.Context, namespace string, obj runtime.Object) error {
+// admitCreate takes a new object to the point where it can be stored: kube's BeforeCreate
+// preparation (prepareCreate), the storage's BeginCreate, the strategy's validation, the
+// namespace lifecycle check and validating admission. The begin comes after the preparation
+// because the strategy applies the defaults that an allocation depends on, and before
+// validation and admission because they must see the object as it will be stored (a service
+// with its cluster IP), as in kube. The caller must call finish once the write is decided;
+// when admitCreate fails it has done so itself.
+func (s *Store) admitCreate(ctx context.Context, namespace string, obj runtime.Object, admission registry.Admission, dryRun bool) (FinishFunc, error) {
+	if err := s.prepareCreate(ctx, namespace, obj); err != nil {
+		return nil, err
+	}
+	finish, err := s.beginCreate(ctx, obj, dryRun)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.validateCreate(ctx, obj, admission); err != nil {
+		finish(ctx, false)
+		return nil, err
+	}
+	return finish, nil
+}
+
+// validateCreate is the strategy's validation, the namespace lifecycle check and validating
+// admission of a new object.
+func (s *Store) validateCreate(ctx context.Context, obj runtime.Object, admission registry.Admission) error {
+	a, _ := accessor(obj)
+	if errs := s.strategy.Validate(ctx, obj); len(errs) > 0 {
+		return apierrors.NewInvalid(s.groupKind(), a.GetName(), errs)
+	}
+	if err := s.checkNamespaceAcceptsCreate(ctx, a.GetNamespace(), a.GetName()); err != nil {
+		return err
+	}
+	if admission.Validate != nil {
+		return admission.Validate(ctx, obj, nil)
+	}
+	return nil
+}
+
+// prepareCreate is kube's rest.BeforeCreate up to validation: the request's namespace, the
+// system fields, the strategy's preparation.
+func (s *Store) prepareCreate(ctx context.Context, namespace string, obj runtime.Object) error {
 	a, err := accessor(obj)
 	if err != nil {
 		return err
@@ -152,9 +183,6 @@ func (s *Store) beforeCreate(ctx context.Context, namespace string, obj runtime.
 	a.SetCreationTimestamp(metav1.NewTime(s.deps.Now().Truncate(time.Second)))
 	a.SetUID(s.deps.NewUID())
 	s.strategy.PrepareForCreate(ctx, obj)
-	if errs := s.strategy.Validate(ctx, obj); len(errs) > 0 {
-		return apierrors.NewInvalid(s.groupKind(), a.GetName(), errs)
-	}
 	return nil
 }
 

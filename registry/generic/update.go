@@ -22,7 +22,10 @@ var errDeleteDuringUpdate = errors.New("the update empties the finalizers of an 
 // Update computes the new object from the current one with update and stores it with a
 // compare-and-swap. Subresource "status" writes status only, "finalize" (namespaces) the
 // finalizers only; "" writes everything but status. When the client pinned a resourceVersion a
-// lost race is a 409; otherwise the update is recomputed on the newer object.
+// lost race is a 409; otherwise the update is recomputed on the newer object. Each try runs
+// kube's BeforeUpdate preparation, the storage's BeginUpdate (the main resource only: a
+// subresource keeps the spec), validation and validating admission, in that order, as
+// admitCreate does for a create.
 func (s *Store) Update(ctx context.Context, namespace, name, subresource string, update registry.UpdateFunc, admission registry.Admission, allowCreate bool, opts *metav1.UpdateOptions) (runtime.Object, bool, error) {
 	if opts == nil {
 		opts = &metav1.UpdateOptions{}
@@ -43,11 +46,17 @@ func (s *Store) Update(ctx context.Context, namespace, name, subresource string,
 	// Only the main resource may create on update, and only where kube's strategy allows it.
 	allowCreate = allowCreate && subresource == "" && s.allowCreateOnUpdate
 
+	dryRun := isDryRun(opts.DryRun)
 	var (
 		created  bool
 		toDelete runtime.Object
+		// finish ends what the latest try began; a try that lost a race gives back what it
+		// took before the next try begins.
+		finish FinishFunc = finishNothing
 	)
-	tryUpdate := func(current runtime.Object) (runtime.Object, error) {
+	tryUpdate := func(current runtime.Object) (_ runtime.Object, err error) {
+		finish(ctx, false)
+		finish = finishNothing
 		created, toDelete = false, nil
 		cur, err := accessor(current)
 		if err != nil {
@@ -70,17 +79,9 @@ func (s *Store) Update(ctx context.Context, namespace, name, subresource string,
 			if a, err := accessor(obj); err == nil {
 				a.SetResourceVersion("")
 			}
-			if err := s.beforeCreate(ctx, namespace, obj); err != nil {
+			if finish, err = s.admitCreate(ctx, namespace, obj, admission, dryRun); err != nil {
+				finish = finishNothing
 				return nil, err
-			}
-			a, _ := accessor(obj)
-			if err := s.checkNamespaceAcceptsCreate(ctx, a.GetNamespace(), a.GetName()); err != nil {
-				return nil, err
-			}
-			if admission.Validate != nil {
-				if err := admission.Validate(ctx, obj, nil); err != nil {
-					return nil, err
-				}
 			}
 			created = true
 			return obj, nil
@@ -115,8 +116,17 @@ func (s *Store) Update(ctx context.Context, namespace, name, subresource string,
 		case rv != cur.GetResourceVersion():
 			return nil, apierrors.NewConflict(s.groupResource(), name, errors.New(optimisticLockErrorMsg))
 		}
-		if err := s.beforeUpdate(ctx, namespace, subresource, obj, current); err != nil {
+		if err := s.prepareUpdate(ctx, namespace, subresource, obj, current); err != nil {
 			return nil, err
+		}
+		if subresource == "" {
+			if finish, err = s.beginUpdate(ctx, key, current, obj, dryRun); err != nil {
+				finish = finishNothing
+				return nil, err
+			}
+		}
+		if errs := s.strategy.ValidateUpdate(ctx, obj, current); len(errs) > 0 {
+			return nil, apierrors.NewInvalid(s.groupKind(), a.GetName(), errs)
 		}
 		if admission.Validate != nil {
 			if err := admission.Validate(ctx, obj, current); err != nil {
@@ -130,7 +140,7 @@ func (s *Store) Update(ctx context.Context, namespace, name, subresource string,
 		return obj, nil
 	}
 
-	if isDryRun(opts.DryRun) {
+	if dryRun {
 		current, err := s.storage.Get(ctx, key, storage.GetOptions{})
 		if err != nil {
 			if !storage.IsCode(err, storage.ErrCodeKeyNotFound) {
@@ -139,11 +149,9 @@ func (s *Store) Update(ctx context.Context, namespace, name, subresource string,
 			current = s.res.New()
 		}
 		out, err := tryUpdate(current)
+		finish(ctx, false)
 		if errors.Is(err, errDeleteDuringUpdate) {
 			return s.typed(toDelete), false, nil
-		}
-		if d, ok := s.storage.(DryRunner); ok && err == nil {
-			err = d.DryRunUpdate(ctx, key, current, out)
 		}
 		if err != nil {
 			return nil, false, s.statusError(err, name, "")
@@ -152,6 +160,9 @@ func (s *Store) Update(ctx context.Context, namespace, name, subresource string,
 	}
 
 	out, err := s.storage.GuaranteedUpdate(ctx, key, nil, true, tryUpdate)
+	// What the stored try began is kept only now that it is stored; what it gave up (a service's
+	// released addresses) is let go only now.
+	finish(ctx, err == nil)
 	if errors.Is(err, errDeleteDuringUpdate) {
 		a, _ := accessor(toDelete)
 		rv := a.GetResourceVersion()
@@ -186,9 +197,9 @@ func (s *Store) checkURLName(obj runtime.Object, name string) error {
 	return nil
 }
 
-// beforeUpdate is kube's rest.BeforeUpdate: namespace, the fields an update cannot change,
-// the strategy's preparation for the subresource, generation, and validation.
-func (s *Store) beforeUpdate(ctx context.Context, namespace, subresource string, obj, old runtime.Object) error {
+// prepareUpdate is kube's rest.BeforeUpdate up to validation: namespace, the fields an update
+// cannot change, the strategy's preparation for the subresource, generation.
+func (s *Store) prepareUpdate(ctx context.Context, namespace, subresource string, obj, old runtime.Object) error {
 	a, err := accessor(obj)
 	if err != nil {
 		return err
@@ -236,11 +247,6 @@ func (s *Store) beforeUpdate(ctx context.Context, namespace, subresource string,
 		a.SetDeletionGracePeriodSeconds(prev.GetDeletionGracePeriodSeconds())
 	}
 	a.SetSelfLink("")
-	var errs field.ErrorList
-	errs = append(errs, s.strategy.ValidateUpdate(ctx, obj, old)...)
-	if len(errs) > 0 {
-		return apierrors.NewInvalid(s.groupKind(), a.GetName(), errs)
-	}
 	return nil
 }
 
