@@ -289,78 +289,146 @@ func (b *bench) fanoutPhase(ctx context.Context, r *report) error {
 		}
 		clients[i] = c
 	}
-	received := make([]chan string, n)
+	arr := newArrivals(b.p.fanoutWrites, n)
 	var ready sync.WaitGroup
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	for i := 0; i < n; i++ {
-		received[i] = make(chan string, b.p.fanoutWrites+10)
 		w, err := clients[i*conns/n].CoreV1().ConfigMaps("bench-fanout").Watch(wctx, metav1.ListOptions{ResourceVersion: "0"})
 		if err != nil {
 			return fmt.Errorf("opening watcher %d: %w", i, err)
 		}
 		ready.Add(1)
-		go func(ch chan string) {
+		go func() {
 			defer w.Stop()
 			ready.Done()
+			next := 0
 			for ev := range w.ResultChan() {
 				// Only the timed writes count: the namespace's kube-root-ca.crt, made by the
 				// server as kube-controller-manager would, arrives as an ADDED event too.
-				if cm, ok := ev.Object.(*corev1.ConfigMap); ok && ev.Type == watch.Added && strings.HasPrefix(cm.Name, "f-") {
-					ch <- cm.Name
+				cm, ok := ev.Object.(*corev1.ConfigMap)
+				if !ok || ev.Type != watch.Added || !strings.HasPrefix(cm.Name, "f-") {
+					continue
 				}
+				if !arr.arrived(next, cm.Name == "f-"+strconv.Itoa(next)) {
+					return
+				}
+				next++
 			}
-		}(received[i])
+		}()
 	}
 	ready.Wait()
-	lat := make([]time.Duration, b.p.fanoutWrites)
 	start := time.Now()
 	r.mark()
-	for k := range lat {
-		name := "f-" + strconv.Itoa(k)
-		if _, err := b.kube.CoreV1().ConfigMaps("bench-fanout").Create(ctx, smallConfigMap(name), metav1.CreateOptions{}); err != nil {
-			return err
-		}
-		returned := time.Now()
-		for i, ch := range received {
-			select {
-			case got := <-ch:
-				if got != name {
-					return fmt.Errorf("watcher %d saw %s, expected %s", i, got, name)
-				}
-			case <-time.After(30 * time.Second):
-				return fmt.Errorf("watcher %d never saw %s", i, name)
-			}
-		}
-		lat[k] = time.Since(returned)
+	lat, err := arr.timeWrites(func(k int) error {
+		_, err := b.kube.CoreV1().ConfigMaps("bench-fanout").Create(ctx, smallConfigMap("f-"+strconv.Itoa(k)), metav1.CreateOptions{})
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	r.add(fmt.Sprintf("watch fan-out to %d watchers", n), fmt.Sprintf("kapi, %d HTTP/2 connection(s)", conns), len(lat), time.Since(start), lat)
 
 	// The same against etcd: as many etcd watchers on one client (one gRPC connection, whose
 	// watches share one stream), one put at a time.
-	rawCh := make([]clientv3.WatchChan, n)
-	for i := range rawCh {
-		rawCh[i] = b.etcd.Watch(wctx, "/rawbench/fanout/", clientv3.WithPrefix())
+	etcdArr := newArrivals(b.p.fanoutWrites, n)
+	for range n {
+		ch := b.etcd.Watch(wctx, "/rawbench/fanout/", clientv3.WithPrefix())
+		go func() {
+			next := 0
+			for resp := range ch {
+				for _, ev := range resp.Events {
+					if !etcdArr.arrived(next, string(ev.Kv.Key) == "/rawbench/fanout/f-"+strconv.Itoa(next)) {
+						return
+					}
+					next++
+				}
+			}
+		}()
 	}
 	time.Sleep(time.Second) // etcd watches have no ready signal; give them time to register
 	start = time.Now()
 	r.mark()
-	for k := range lat {
-		if _, err := b.etcd.Put(ctx, "/rawbench/fanout/f-"+strconv.Itoa(k), rawValue("f")); err != nil {
-			return err
-		}
-		returned := time.Now()
-		for i, ch := range rawCh {
-			select {
-			case <-ch:
-			case <-time.After(30 * time.Second):
-				return fmt.Errorf("etcd watcher %d never saw put %d", i, k)
-			}
-		}
-		lat[k] = time.Since(returned)
+	lat, err = etcdArr.timeWrites(func(k int) error {
+		_, err := b.etcd.Put(ctx, "/rawbench/fanout/f-"+strconv.Itoa(k), rawValue("f"))
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	r.add(fmt.Sprintf("watch fan-out to %d watchers", n), "etcd watch", len(lat), time.Since(start), lat)
 	return nil
+}
+
+// arrivals times a fan-out's writes. Each watcher stamps its arrival at each write itself, in
+// its own goroutine as soon as its client has decoded the event, so that a write's span ends at
+// the last watcher's decode and not when one goroutine has got round to a thousand channels.
+type arrivals struct {
+	writes []*fanoutWrite
+	failed chan error
+}
+
+// fanoutWrite is one timed write: how many watchers still wait for its event, when the latest
+// one got it, and done, closed when the last one has.
+type fanoutWrite struct {
+	pending atomic.Int32
+	last    atomic.Int64 // UnixNano
+	done    chan struct{}
+}
+
+func newArrivals(writes, watchers int) *arrivals {
+	a := &arrivals{writes: make([]*fanoutWrite, writes), failed: make(chan error, 1)}
+	for k := range a.writes {
+		a.writes[k] = &fanoutWrite{done: make(chan struct{})}
+		a.writes[k].pending.Store(int32(watchers))
+	}
+	return a
+}
+
+// arrived records a watcher's arrival at write k, now; inOrder is whether the event is write k's.
+// It reports false (and fails the run) when the watcher should stop: an event out of order.
+func (a *arrivals) arrived(k int, inOrder bool) bool {
+	if !inOrder || k >= len(a.writes) {
+		select {
+		case a.failed <- fmt.Errorf("a watcher saw an event other than that of write %d", k):
+		default:
+		}
+		return false
+	}
+	w := a.writes[k]
+	for t := time.Now().UnixNano(); ; {
+		old := w.last.Load()
+		if t <= old || w.last.CompareAndSwap(old, t) {
+			break
+		}
+	}
+	if w.pending.Add(-1) == 0 {
+		close(w.done)
+	}
+	return true
+}
+
+// timeWrites makes the writes one at a time and returns, for each, the span from write's return to the
+// last watcher's arrival (zero when every watcher had the event before write returned).
+func (a *arrivals) timeWrites(write func(k int) error) ([]time.Duration, error) {
+	lat := make([]time.Duration, len(a.writes))
+	for k, w := range a.writes {
+		if err := write(k); err != nil {
+			return nil, err
+		}
+		returned := time.Now()
+		timeout := time.NewTimer(30 * time.Second)
+		select {
+		case <-w.done:
+			timeout.Stop()
+		case err := <-a.failed:
+			return nil, err
+		case <-timeout.C:
+			return nil, fmt.Errorf("%d watchers never saw write %d", w.pending.Load(), k)
+		}
+		lat[k] = max(0, time.Unix(0, w.last.Load()).Sub(returned))
+	}
+	return lat, nil
 }
 
 // memoryPhase stores many configmaps, opens 100 watchers, and reads the server's resident memory.
