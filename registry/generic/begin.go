@@ -23,13 +23,18 @@ import (
 // that itself (the services' AddressRepair does).
 //
 // In a dry run the object is filled as a real write would fill it and nothing is kept.
+//
+// It is asked of the storage rather than the strategy because what it takes is state kept in
+// storage, and strategies are stateless; the services' storage wrapper is the one
+// implementation (registry/builtin's ServiceAddresses.Storage).
 type WriteBeginner interface {
 	// BeginCreate prepares the create of obj at key. An error stops the create: an object
 	// already at key is a storage.ErrCodeKeyExists error.
 	BeginCreate(ctx context.Context, key string, obj runtime.Object, dryRun bool) (FinishFunc, error)
 	// BeginUpdate prepares the update of current, stored at key, to updated. It is called on
 	// every try of an update that is retried on a newer object, the previous try finished
-	// with false first. An update that creates the object calls BeginCreate instead.
+	// with false first. An update that creates the object calls BeginCreate instead, and an
+	// update of a subresource (status) calls neither: it keeps the spec.
 	BeginUpdate(ctx context.Context, key string, current, updated runtime.Object, dryRun bool) (FinishFunc, error)
 }
 
