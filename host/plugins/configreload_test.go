@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -152,33 +150,12 @@ func TestConfigReloadSwapsChainsWithoutFailingACall(t *testing.T) {
 		t.Fatalf("v1: allowed %v, denial %q; want allowed and admitted", allowed, denial)
 	}
 	noLatest := f.set.Chains().Admission[0].Validating
-	var (
-		stop     atomic.Bool
-		wg       sync.WaitGroup
-		calls    atomic.Int64
-		failures atomic.Int64
-		firstErr atomic.Value
-	)
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !stop.Load() {
-				if _, _, err := f.call(); err != nil {
-					failures.Add(1)
-					firstErr.CompareAndSwap(nil, err)
-				}
-				calls.Add(1)
-			}
-		}()
-	}
-	waitCalls := func() {
-		for n := calls.Load(); calls.Load() < n+20; {
-			time.Sleep(time.Millisecond)
-		}
-	}
+	tr := startTraffic(func() error {
+		_, _, err := f.call()
+		return err
+	})
 	for round := range 3 {
-		waitCalls()
+		tr.waitCalls(20)
 		f.rewrite(t, configV2)
 		if err := f.set.ReloadError(); err != nil {
 			t.Fatalf("round %d: v2: %v", round, err)
@@ -189,18 +166,14 @@ func TestConfigReloadSwapsChainsWithoutFailingACall(t *testing.T) {
 		if got := f.set.Chains().Admission[1].Validating; got != noLatest {
 			t.Fatalf("round %d: no-latest's entry did not change, but its plugin was reloaded", round)
 		}
-		waitCalls()
+		tr.waitCalls(20)
 		f.rewrite(t, configV1)
 		if allowed, denial := f.decisions(t); !allowed || denial != "" {
 			t.Fatalf("round %d: back to v1: allowed %v, denial %q", round, allowed, denial)
 		}
 	}
-	waitCalls()
-	stop.Store(true)
-	wg.Wait()
-	if n := failures.Load(); n > 0 {
-		t.Fatalf("%d of %d calls failed across the swaps; first: %v", n, calls.Load(), firstErr.Load())
-	}
+	tr.waitCalls(20)
+	tr.stopAndCheck(t, "the swaps")
 	if got := f.reloads(t, "success"); got != 6 {
 		t.Errorf("kapi_plugin_config_reloads_total{status=success} = %v, want 6", got)
 	}

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,42 +87,22 @@ func TestHotReloadSwapsWithoutFailingACall(t *testing.T) {
 	if !f.allowed(t) {
 		t.Fatal("no-latest should allow a tagged image")
 	}
-	var (
-		stop     atomic.Bool
-		wg       sync.WaitGroup
-		calls    atomic.Int64
-		failures atomic.Int64
-		firstErr atomic.Value
-	)
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !stop.Load() {
-				if _, err := f.plugin.Validate(context.Background(), f.review()); err != nil {
-					failures.Add(1)
-					firstErr.CompareAndSwap(nil, err)
-				}
-				calls.Add(1)
-			}
-		}()
-	}
+	tr := startTraffic(func() error {
+		_, err := f.plugin.Validate(context.Background(), f.review())
+		return err
+	})
 	// Let the callers run on the old version, then replace the module under them.
-	for calls.Load() < 50 {
+	for tr.calls.Load() < 50 {
 		f.allowed(t)
 	}
 	// denymarker takes no config: its manifest comes along.
 	copyFolder(t, filepath.Join(f.examples, "denymarker"), f.dir, "no-latest")
 	f.poll()
-	before := calls.Load()
-	for calls.Load() < before+50 {
+	before := tr.calls.Load()
+	for tr.calls.Load() < before+50 {
 		f.allowed(t)
 	}
-	stop.Store(true)
-	wg.Wait()
-	if n := failures.Load(); n > 0 {
-		t.Fatalf("%d of %d calls failed across the swap; first: %v", n, calls.Load(), firstErr.Load())
-	}
+	tr.stopAndCheck(t, "the swap")
 	if f.allowed(t) {
 		t.Fatalf("after the swap the new module (denymarker) should deny the marked pod (reload error: %v)", f.set.ReloadError())
 	}
