@@ -23,8 +23,9 @@
 // those events (registry/generic's ListWithEvents), and the list is written as its envelope
 // around each item's encoding, cached on the event per media type: an object is encoded once for
 // all the lists that include it until it changes, instead of once per list (encoding was about
-// 40% of a cached list's CPU). The bytes are those of encoding the list whole (a test pins it);
-// Tables, PartialObjectMetadata, YAML, indented JSON and lists from etcd take the plain path.
+// 40% of a cached list's CPU); PartialObjectMetadataList items likewise, each item's metadata
+// encoded once. The bytes are those of encoding the list whole (a test pins it);
+// Tables, YAML, indented JSON and lists from etcd take the plain path.
 //
 // # Why protobuf for built-in types only
 //

@@ -32,7 +32,7 @@ type eventLister interface {
 // a list type whose encoding listShaped knows.
 func (s *scope) listWithEvents(opts *metav1.ListOptions) (runtime.Object, []*storage.Event, error) {
 	el, ok := s.store.(eventLister)
-	fromEvents := ok && s.out.as == asNone &&
+	fromEvents := ok && (s.out.as == asNone || s.out.as == asPartial) &&
 		(s.out.mediaType == mediaProtobuf || (s.out.mediaType == mediaJSON && !pretty(s.r))) &&
 		listShaped(s.res.NewList())
 	if !fromEvents {
@@ -53,7 +53,7 @@ func (s *scope) writeList(list runtime.Object, events []*storage.Event) {
 	}
 	b := listBodies.Get().(*bytes.Buffer)
 	defer putListBody(b)
-	if err := encodeListFromEvents(b, s.out.mediaType, s.kind, list, events); err != nil {
+	if err := encodeListFromEvents(b, s.out, s.kind, list, events); err != nil {
 		s.fail(err)
 		return
 	}
@@ -76,12 +76,17 @@ func putListBody(b *bytes.Buffer) {
 	listBodies.Put(b)
 }
 
-// encodeListFromEvents encodes a list of kind's objects into b, in mediaType (compact JSON or
-// protobuf), around the encodings of its items that the events share.
-func encodeListFromEvents(b *bytes.Buffer, mediaType string, kind schema.GroupVersionKind, list runtime.Object, events []*storage.Event) error {
-	key := kind.String() + ";list-item;" + mediaType
+// encodeListFromEvents encodes a list of kind's objects into b in the output form out (compact
+// JSON or protobuf, the objects themselves or their PartialObjectMetadata), around the encodings
+// of its items that the events share.
+func encodeListFromEvents(b *bytes.Buffer, out output, kind schema.GroupVersionKind, list runtime.Object, events []*storage.Event) error {
+	key := kind.String() + ";list-item;" + out.key()
 	encode := listItemJSON
-	if mediaType == mediaProtobuf {
+	switch {
+	case out.as == asPartial:
+		encode = partialItemEncoder(out)
+		list = partialListEnvelope(list, out.metaVersion)
+	case out.mediaType == mediaProtobuf:
 		encode = listItemProtobuf
 	}
 	items := make([][]byte, len(events))
@@ -92,10 +97,25 @@ func encodeListFromEvents(b *bytes.Buffer, mediaType string, kind schema.GroupVe
 		}
 		items[i] = data
 	}
-	if mediaType == mediaProtobuf {
+	if out.mediaType == mediaProtobuf {
 		return protobufListAround(b, list, items)
 	}
 	return jsonListAround(b, list, items)
+}
+
+// partialItemEncoder encodes a list item's PartialObjectMetadata in out's media type and
+// meta.k8s.io version, as a PartialObjectMetadataList holds it.
+func partialItemEncoder(out output) func(ev *storage.Event) ([]byte, error) {
+	return func(ev *storage.Event) ([]byte, error) {
+		p, err := partialMetadata(ev.Object, out.metaVersion)
+		if err != nil {
+			return nil, err
+		}
+		if out.mediaType == mediaProtobuf {
+			return p.Marshal()
+		}
+		return json.Marshal(p)
+	}
 }
 
 // listItemJSON is an item as a list carries it: typed items without kind and apiVersion (only the

@@ -116,11 +116,18 @@ func TestListFromEventsMatchesPlainEncoding(t *testing.T) {
 	for _, tc := range cases {
 		entry := e.reg.Get(tc.gvr)
 		_, custom := entry.Resource.New().(runtime.Unstructured)
-		for _, mediaType := range []string{mediaJSON, mediaProtobuf} {
-			if custom && mediaType == mediaProtobuf {
+		for _, out := range []output{
+			{mediaType: mediaJSON},
+			{mediaType: mediaProtobuf},
+			{mediaType: mediaJSON, as: asPartial, metaVersion: "v1"},
+			{mediaType: mediaJSON, as: asPartial, metaVersion: "v1beta1"},
+			{mediaType: mediaProtobuf, as: asPartial, metaVersion: "v1"},
+		} {
+			mediaType := out.mediaType
+			if custom && mediaType == mediaProtobuf && out.as == asNone {
 				continue
 			}
-			t.Run(tc.gvr.Resource+"/"+tc.ns+"/"+mediaType, func(t *testing.T) {
+			t.Run(tc.gvr.Resource+"/"+tc.ns+"/"+out.key(), func(t *testing.T) {
 				opts := &metav1.ListOptions{ResourceVersion: rv}
 				list, events, err := entry.Store.(eventLister).ListWithEvents(context.Background(), tc.ns, opts)
 				if err != nil {
@@ -130,11 +137,11 @@ func TestListFromEventsMatchesPlainEncoding(t *testing.T) {
 					t.Fatal("the list was not served from the watch cache's events")
 				}
 				var first, second bytes.Buffer
-				if err := encodeListFromEvents(&first, mediaType, entry.Resource.GroupVersionKind(), list, events); err != nil {
+				if err := encodeListFromEvents(&first, out, entry.Resource.GroupVersionKind(), list, events); err != nil {
 					t.Fatal(err)
 				}
 				// Twice: the second time from the events' cached encodings.
-				if err := encodeListFromEvents(&second, mediaType, entry.Resource.GroupVersionKind(), list, events); err != nil || !bytes.Equal(first.Bytes(), second.Bytes()) {
+				if err := encodeListFromEvents(&second, out, entry.Resource.GroupVersionKind(), list, events); err != nil || !bytes.Equal(first.Bytes(), second.Bytes()) {
 					t.Fatalf("second encoding differs (%v):\n%q\n%q", err, second.Bytes(), first.Bytes())
 				}
 				fromEvents := first.Bytes()
@@ -142,7 +149,7 @@ func TestListFromEventsMatchesPlainEncoding(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				s := &scope{out: output{mediaType: mediaType}, kind: entry.Resource.GroupVersionKind()}
+				s := &scope{out: out, kind: entry.Resource.GroupVersionKind()}
 				plainList, err = s.transform(plainList)
 				if err != nil {
 					t.Fatal(err)

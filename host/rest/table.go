@@ -98,13 +98,31 @@ func defaultRow(obj runtime.Object) ([]interface{}, error) {
 
 // partialOf is an object's PartialObjectMetadata.
 func (s *scope) partialOf(obj runtime.Object) (*metav1.PartialObjectMetadata, error) {
+	return partialMetadata(obj, s.out.metaVersion)
+}
+
+// partialMetadata is an object's PartialObjectMetadata in meta.k8s.io's version.
+func partialMetadata(obj runtime.Object, version string) (*metav1.PartialObjectMetadata, error) {
 	m, err := meta.Accessor(obj)
 	if err != nil {
 		return nil, fmt.Errorf("reading object metadata: %w", err)
 	}
 	p := meta.AsPartialObjectMetadata(m)
-	p.TypeMeta = metav1.TypeMeta{Kind: "PartialObjectMetadata", APIVersion: metav1.GroupName + "/" + s.out.metaVersion}
+	p.TypeMeta = metav1.TypeMeta{Kind: "PartialObjectMetadata", APIVersion: metav1.GroupName + "/" + version}
 	return p, nil
+}
+
+// partialListEnvelope is the PartialObjectMetadataList of list, without its items.
+func partialListEnvelope(list runtime.Object, version string) *metav1.PartialObjectMetadataList {
+	l := &metav1.PartialObjectMetadataList{
+		TypeMeta: metav1.TypeMeta{Kind: "PartialObjectMetadataList", APIVersion: metav1.GroupName + "/" + version},
+	}
+	if lm, err := meta.ListAccessor(list); err == nil {
+		l.ResourceVersion = lm.GetResourceVersion()
+		l.Continue = lm.GetContinue()
+		l.RemainingItemCount = lm.GetRemainingItemCount()
+	}
+	return l
 }
 
 // toPartial converts an object to PartialObjectMetadata, or a list to PartialObjectMetadataList.
@@ -116,15 +134,8 @@ func (s *scope) toPartial(obj runtime.Object) (runtime.Object, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the list for metadata: %w", err)
 	}
-	l := &metav1.PartialObjectMetadataList{
-		TypeMeta: metav1.TypeMeta{Kind: "PartialObjectMetadataList", APIVersion: metav1.GroupName + "/" + s.out.metaVersion},
-		Items:    make([]metav1.PartialObjectMetadata, 0, len(items)),
-	}
-	if lm, err := meta.ListAccessor(obj); err == nil {
-		l.ResourceVersion = lm.GetResourceVersion()
-		l.Continue = lm.GetContinue()
-		l.RemainingItemCount = lm.GetRemainingItemCount()
-	}
+	l := partialListEnvelope(obj, s.out.metaVersion)
+	l.Items = make([]metav1.PartialObjectMetadata, 0, len(items))
 	for _, item := range items {
 		p, err := s.partialOf(item)
 		if err != nil {
