@@ -2,7 +2,7 @@
 // its strict decoding, the Caller that encodes a call's review and decodes the plugin's answer
 // envelope around a runtime's transport, the failure policy that turns a failed call into the
 // neutral or the failing answer, the host services (abi.Host) that enforce a manifest's
-// capabilities, and the per-plugin metrics.
+// capabilities, the per-plugin metrics, and the LineWriter that logs a plugin's stdout and stderr.
 //
 // It imports abi and third-party libraries only; it must not import the runtimes (host/wasm, the
 // process runtime) nor the server's chain, which import it.

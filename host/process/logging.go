@@ -1,14 +1,14 @@
 package process
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log"
 	"log/slog"
-	"sync"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/kapi-dev/kapi/host/pluginapi"
 )
 
 // hclogAdapter is the hclog.Logger go-plugin logs through, writing to the server's slog logger.
@@ -112,46 +112,7 @@ func (a *hclogAdapter) StandardLogger(opts *hclog.StandardLoggerOptions) *log.Lo
 }
 
 func (a *hclogAdapter) StandardWriter(*hclog.StandardLoggerOptions) io.Writer {
-	return &lineWriter{logger: a.logger, level: slog.LevelInfo, msg: "plugin log"}
-}
-
-// lineWriter logs each line written to it, for the plugin's stdout and stderr once go-plugin's
-// stdio stream carries them. A partial line waits for its end (or for 64 KiB).
-type lineWriter struct {
-	logger *slog.Logger
-	level  slog.Level
-	msg    string
-
-	mu  sync.Mutex
-	buf []byte
-}
-
-const maxLogLine = 64 << 10
-
-func (w *lineWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, p...)
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 {
-			if len(w.buf) >= maxLogLine {
-				w.emit(w.buf)
-				w.buf = w.buf[:0]
-			}
-			return len(p), nil
-		}
-		w.emit(w.buf[:i])
-		w.buf = w.buf[i+1:]
-	}
-}
-
-func (w *lineWriter) emit(line []byte) {
-	line = bytes.TrimRight(line, "\r")
-	if len(line) == 0 {
-		return
-	}
-	w.logger.Log(context.Background(), w.level, w.msg, "line", string(line))
+	return &pluginapi.LineWriter{Logger: a.logger, Level: slog.LevelInfo, Msg: "plugin log"}
 }
 
 var _ hclog.Logger = (*hclogAdapter)(nil)

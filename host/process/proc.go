@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/kapi-dev/kapi/abi"
+	"github.com/kapi-dev/kapi/host/pluginapi"
 	sdkprocess "github.com/kapi-dev/kapi/sdk/process"
 )
 
@@ -78,8 +79,8 @@ func (p *Plugin) start(ctx context.Context) (*proc, error) {
 		SkipHostEnv:     true,
 		StartTimeout:    p.opts.StartTimeout,
 		Logger:          newHCLogAdapter(logger),
-		SyncStdout:      &lineWriter{logger: logger, level: slog.LevelInfo, msg: "plugin stdout"},
-		SyncStderr:      &lineWriter{logger: logger, level: slog.LevelInfo, msg: "plugin stderr"},
+		SyncStdout:      &pluginapi.LineWriter{Logger: logger, Level: slog.LevelInfo, Msg: "plugin stdout"},
+		SyncStderr:      &pluginapi.LineWriter{Logger: logger, Level: slog.LevelInfo, Msg: "plugin stderr"},
 		GRPCDialOptions: []grpc.DialOption{callOptions},
 	})
 	var rpc plugin.ClientProtocol

@@ -68,8 +68,8 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 		WithName(""). // anonymous: many instances of one module
 		WithStartFunctions().
 		WithArgs(p.manifest.Name).
-		WithStdout(newLogWriter(p.logger, "stdout", slog.LevelInfo)).
-		WithStderr(newLogWriter(p.logger, "stderr", slog.LevelWarn)).
+		WithStdout(&pluginapi.LineWriter{Logger: p.logger.With("stream", "stdout"), Level: slog.LevelInfo}).
+		WithStderr(&pluginapi.LineWriter{Logger: p.logger.With("stream", "stderr"), Level: slog.LevelWarn}).
 		WithSysWalltime().
 		WithSysNanotime().
 		WithNanosleep(in.sleep).
