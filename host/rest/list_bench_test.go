@@ -2,7 +2,6 @@ package rest
 
 import (
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 )
@@ -23,14 +22,7 @@ func BenchmarkListFromCache(b *testing.B) {
 		b.Run(accept, func(b *testing.B) {
 			r := httptest.NewRequest("GET", cmPath+"?resourceVersion=0", nil)
 			r.Header.Set("Accept", accept)
-			b.ReportAllocs()
-			for b.Loop() {
-				rec := httptest.NewRecorder()
-				e.handler.ServeHTTP(rec, r)
-				if rec.Code != http.StatusOK {
-					b.Fatalf("HTTP %d: %s", rec.Code, rec.Body)
-				}
-			}
+			serveRepeatedly(b, e.handler, r)
 		})
 	}
 }
