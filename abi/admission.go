@@ -28,14 +28,15 @@ type AdmissionReview struct {
 	// encoded caches the review's JSON so that a request seen by many plugins is encoded once.
 	encodeOnce sync.Once
 	encoded    []byte
-	encodeErr  error
 }
 
-// Encoded returns the review's JSON, computed on first use and shared afterwards. The review must
-// not be changed after the first call.
+// Encoded returns the review's JSON (see AppendJSON), computed on first use and shared
+// afterwards. The review must not be changed after the first call. The error is always nil: the
+// encoder copies the request's RawMessage members without validating them, which is why they
+// must hold valid JSON.
 func (r *AdmissionReview) Encoded() ([]byte, error) {
-	r.encodeOnce.Do(func() { r.encoded, r.encodeErr = json.Marshal(r) })
-	return r.encoded, r.encodeErr
+	r.encodeOnce.Do(func() { r.encoded = r.AppendJSON(make([]byte, 0, r.encodedSizeHint())) })
+	return r.encoded, nil
 }
 
 // AdmissionRequest is admission.k8s.io/v1 AdmissionRequest.
@@ -51,10 +52,18 @@ type AdmissionRequest struct {
 	Namespace          string                `json:"namespace,omitempty"`
 	Operation          string                `json:"operation"` // CREATE, UPDATE, DELETE, CONNECT
 	UserInfo           UserInfo              `json:"userInfo"`
-	Object             json.RawMessage       `json:"object,omitempty"`
-	OldObject          json.RawMessage       `json:"oldObject,omitempty"`
-	DryRun             *bool                 `json:"dryRun,omitempty"`
-	Options            json.RawMessage       `json:"options,omitempty"`
+	// Object is the object the operation would store. It must be empty or hold valid JSON, as
+	// must OldObject and Options: AdmissionReview's encoder copies all three as they are, without
+	// validating or compacting them (encoding/json does both, and that was most of the cost of
+	// encoding a review). What json.Marshal writes qualifies, and is then encoded byte for byte
+	// as json.Marshal would encode the review.
+	Object json.RawMessage `json:"object,omitempty"`
+	// OldObject is the stored object an UPDATE or DELETE acts on; valid JSON, as Object.
+	OldObject json.RawMessage `json:"oldObject,omitempty"`
+	DryRun    *bool           `json:"dryRun,omitempty"`
+	// Options are the operation's options (CreateOptions, UpdateOptions, ...); valid JSON, as
+	// Object.
+	Options json.RawMessage `json:"options,omitempty"`
 }
 
 // AdmissionResponse is admission.k8s.io/v1 AdmissionResponse.
