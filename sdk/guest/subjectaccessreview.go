@@ -226,9 +226,9 @@ func wholeValue(doc []byte) bool {
 // (a test pins that), without reflection.
 func appendSubjectAccessReviewAnswer(b []byte, r *abi.SubjectAccessReview) []byte {
 	b = append(b, `{"apiVersion":`...)
-	b = appendString(b, r.APIVersion)
+	b = abi.AppendJSONString(b, r.APIVersion)
 	b = append(b, `,"kind":`...)
-	b = appendString(b, r.Kind)
+	b = abi.AppendJSONString(b, r.Kind)
 	b = append(b, `,"spec":{},"status":{"allowed":`...)
 	b = strconv.AppendBool(b, r.Status.Allowed)
 	if r.Status.Denied {
@@ -236,11 +236,11 @@ func appendSubjectAccessReviewAnswer(b []byte, r *abi.SubjectAccessReview) []byt
 	}
 	if r.Status.Reason != "" {
 		b = append(b, `,"reason":`...)
-		b = appendString(b, r.Status.Reason)
+		b = abi.AppendJSONString(b, r.Status.Reason)
 	}
 	if r.Status.EvaluationError != "" {
 		b = append(b, `,"evaluationError":`...)
-		b = appendString(b, r.Status.EvaluationError)
+		b = abi.AppendJSONString(b, r.Status.EvaluationError)
 	}
 	return append(b, "}}"...)
 }
