@@ -125,8 +125,8 @@ func TestGoldenWireBytes(t *testing.T) {
 }
 
 func TestPackedVersion(t *testing.T) {
-	if PackedVersion != 0x00010000 {
-		t.Fatalf("PackedVersion = %#x, SPEC says 1.0 is 0x00010000", PackedVersion)
+	if PackedVersion != 0x00010001 {
+		t.Fatalf("PackedVersion = %#x, SPEC says 1.1 is 0x00010001", PackedVersion)
 	}
 	if got := UnpackVersion(PackedVersion); got != Version {
 		t.Fatalf("UnpackVersion(PackedVersion) = %q, want %q", got, Version)

@@ -84,10 +84,18 @@ func inspectPlugin(ctx context.Context, path string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stdout, "manifest:    %s\nname:        %s\nkind:        %s\nabiVersion:  %s\nmode:        %s\nentry:       %s\nfailure:     %s\n",
 			file, man.Name, man.Kind, man.ABIVersion, man.Mode, man.Entry, man.FailurePolicy)
 		for _, r := range man.Capabilities.Resources {
-			fmt.Fprintf(stdout, "reads:       %s/%s %s (%s)\n", r.Group, r.Version, r.Resource, strings.Join(r.Verbs, ","))
+			fmt.Fprintf(stdout, "resource:    %s/%s %s (%s)\n", r.Group, r.Version, r.Resource, strings.Join(r.Verbs, ","))
 		}
 		for _, h := range man.Capabilities.Hosts {
 			fmt.Fprintf(stdout, "http:        %s\n", h)
+		}
+		switch {
+		case man.Reads == nil:
+			fmt.Fprintf(stdout, "sent:        whole reviews\n")
+		case len(man.Reads) == 0:
+			fmt.Fprintf(stdout, "sent:        apiVersion and kind only (reads: [])\n")
+		default:
+			fmt.Fprintf(stdout, "sent:        %s\n", strings.Join(man.Reads, " "))
 		}
 		module = filepath.Join(dir, man.Entry)
 		if _, err := os.Stat(module); err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/kapi-dev/kapi/abi"
 )
@@ -25,11 +26,36 @@ type RoundTrip func(ctx context.Context, kind abi.Kind, request []byte) ([]byte,
 type Caller struct {
 	plugin    string
 	roundTrip RoundTrip
+	// reads, when not nil, is the part of each review the plugin is sent (its manifest's reads).
+	reads *Projection
 }
 
-// NewCaller returns the Caller of the named plugin, whose calls go through roundTrip.
-func NewCaller(plugin string, roundTrip RoundTrip) *Caller {
-	return &Caller{plugin: plugin, roundTrip: roundTrip}
+// NewCaller returns the Caller of the plugin m describes, whose calls go through roundTrip.
+func NewCaller(m *Manifest, roundTrip RoundTrip) (*Caller, error) {
+	reads, err := m.Projection()
+	if err != nil {
+		return nil, err
+	}
+	return &Caller{plugin: m.Name, roundTrip: roundTrip, reads: reads}, nil
+}
+
+// projected holds the buffers projections are written to; a call's buffer is free again once
+// its RoundTrip returns (the transports copy the request).
+var projected = sync.Pool{New: func() any { return new([]byte) }}
+
+// send carries a review's JSON to the plugin: the projection of it when the manifest has reads.
+func (c *Caller) send(ctx context.Context, kind abi.Kind, reviewKind string, doc []byte) ([]byte, error) {
+	if c.reads == nil {
+		return c.roundTrip(ctx, kind, doc)
+	}
+	buf := projected.Get().(*[]byte)
+	defer projected.Put(buf)
+	req, err := c.reads.Append((*buf)[:0], doc)
+	if err != nil {
+		return nil, fmt.Errorf("projecting %s for plugin %q: %w", reviewKind, c.plugin, err)
+	}
+	*buf = req
+	return c.roundTrip(ctx, kind, req)
 }
 
 // Authenticate implements abi.Authenticator.
@@ -61,7 +87,7 @@ func callForStatus[T any](ctx context.Context, c *Caller, kind abi.Kind, reviewK
 	if err != nil {
 		return zero, fmt.Errorf("encoding %s for plugin %q: %w", reviewKind, c.plugin, err)
 	}
-	out, err := c.roundTrip(ctx, kind, req)
+	out, err := c.send(ctx, kind, reviewKind, req)
 	if err != nil {
 		return zero, err
 	}
@@ -87,7 +113,7 @@ func (c *Caller) admission(ctx context.Context, kind abi.Kind, review *abi.Admis
 	if err != nil {
 		return abi.AdmissionResponse{}, fmt.Errorf("encoding AdmissionReview for plugin %q: %w", c.plugin, err)
 	}
-	out, err := c.roundTrip(ctx, kind, req)
+	out, err := c.send(ctx, kind, "AdmissionReview", req)
 	if err != nil {
 		return abi.AdmissionResponse{}, err
 	}

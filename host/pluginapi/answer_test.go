@@ -63,7 +63,7 @@ func TestCallerDecodesTheAnswerEnvelope(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := NewCaller("p", func(_ context.Context, kind abi.Kind, _ []byte) ([]byte, error) {
+			c := testCaller(t, nil, func(_ context.Context, kind abi.Kind, _ []byte) ([]byte, error) {
 				if kind != tc.kind {
 					t.Errorf("round trip for kind %s, want %s", kind, tc.kind)
 				}
@@ -89,7 +89,7 @@ func TestCallerSendsTheReviewAndPassesRoundTripErrorsOn(t *testing.T) {
 	for _, kind := range []abi.Kind{abi.KindAuthenticator, abi.KindAuthorizer, abi.KindMutatingAdmission, abi.KindValidatingAdmission} {
 		t.Run(string(kind), func(t *testing.T) {
 			var sent []byte
-			c := NewCaller("p", func(_ context.Context, _ abi.Kind, request []byte) ([]byte, error) {
+			c := testCaller(t, nil, func(_ context.Context, _ abi.Kind, request []byte) ([]byte, error) {
 				sent = request
 				return nil, failed
 			})
@@ -112,7 +112,7 @@ func TestCallerEncodesAnAdmissionReviewOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := NewCaller("p", func(_ context.Context, _ abi.Kind, request []byte) ([]byte, error) {
+	c := testCaller(t, nil, func(_ context.Context, _ abi.Kind, request []byte) ([]byte, error) {
 		if &request[0] != &encoded[0] {
 			t.Error("the request is not the review's shared encoding")
 		}
@@ -121,6 +121,33 @@ func TestCallerEncodesAnAdmissionReviewOnce(t *testing.T) {
 	for _, call := range []func(context.Context, *abi.AdmissionReview) (abi.AdmissionResponse, error){c.Admit, c.Validate} {
 		if _, err := call(context.Background(), review); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// testCaller returns the Caller of a plugin "p" whose manifest has the given reads.
+func testCaller(t *testing.T, reads []string, rt RoundTrip) *Caller {
+	t.Helper()
+	c, err := NewCaller(&Manifest{Name: "p", Kind: abi.KindValidatingAdmission, Reads: reads}, rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestCallerSendsTheProjectionTheManifestReads(t *testing.T) {
+	review := abi.NewAdmissionReview(&abi.AdmissionRequest{UID: "1", Operation: "CREATE", Namespace: "ns",
+		Object: json.RawMessage(`{"kind":"Pod","metadata":{"name":"a","labels":{"x":"y"}}}`)})
+	c := testCaller(t, []string{"/request/object/metadata/labels"}, func(_ context.Context, _ abi.Kind, request []byte) ([]byte, error) {
+		want := `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","object":{"metadata":{"labels":{"x":"y"}}}}}`
+		if string(request) != want {
+			t.Errorf("sent %s\nwant %s", request, want)
+		}
+		return []byte(`{"response":{"uid":"1","allowed":true}}`), nil
+	})
+	for range 2 { // the second call reuses the first one's buffer
+		if resp, err := c.Validate(context.Background(), review); err != nil || !resp.Allowed {
+			t.Fatalf("%+v, %v", resp, err)
 		}
 	}
 }

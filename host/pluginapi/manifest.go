@@ -24,6 +24,9 @@ type Manifest struct {
 	Limits        Limits          `json:"limits,omitempty"`
 	FailurePolicy FailurePolicy   `json:"failurePolicy,omitempty"`
 	Config        json.RawMessage `json:"config,omitempty"`
+	// Reads, when not nil, are JSON pointers to the parts of the review the plugin reads (ABI
+	// 1.1, abi/SPEC.md section 2.1): the host sends it only those. Nil sends the whole review.
+	Reads []string `json:"reads,omitempty"`
 }
 
 // Mode is how a plugin runs.
@@ -219,7 +222,28 @@ func (m *Manifest) Validate() error {
 	default:
 		return fail("failurePolicy", "%q is not one of Fail, Ignore", m.FailurePolicy)
 	}
+	if m.Reads != nil {
+		if _, minor, _ := abi.ParseVersion(m.ABIVersion); minor < 1 {
+			return fail("reads", "needs abiVersion 1.1 or later (the manifest says %s)", m.ABIVersion)
+		}
+		if _, err := NewProjection(m.Kind, m.Reads); err != nil {
+			return fmt.Errorf("manifest %q: %w", m.Name, err)
+		}
+	}
 	return nil
+}
+
+// Projection is the compiled form of the manifest's reads, or nil when it has none (the plugin
+// is sent whole reviews).
+func (m *Manifest) Projection() (*Projection, error) {
+	if m.Reads == nil {
+		return nil, nil
+	}
+	p, err := NewProjection(m.Kind, m.Reads)
+	if err != nil {
+		return nil, fmt.Errorf("manifest %q: %w", m.Name, err)
+	}
+	return p, nil
 }
 
 // Timeout is the per-call deadline.

@@ -52,6 +52,26 @@ func TestDecodeManifestDefaults(t *testing.T) {
 	}
 }
 
+func TestDecodeManifestReads(t *testing.T) {
+	for _, tc := range []struct {
+		yaml  string
+		whole bool // no projection: whole reviews are sent
+	}{
+		{"", true},
+		{"reads: []\n", false},
+		{"reads: [/spec/resourceAttributes/namespace]\n", false},
+	} {
+		m, err := DecodeManifest([]byte("name: a\nkind: Authorizer\nabiVersion: \"1.1\"\nentry: a.wasm\n" + tc.yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := m.Projection()
+		if err != nil || (p == nil) != tc.whole {
+			t.Errorf("%q: projection %v, %v; want whole reviews: %v", tc.yaml, p, err, tc.whole)
+		}
+	}
+}
+
 func TestDecodeManifestErrorsNameTheField(t *testing.T) {
 	base := "name: a\nkind: Authorizer\nabiVersion: \"1.0\"\nentry: a.wasm\n"
 	cases := []struct {
@@ -62,7 +82,7 @@ func TestDecodeManifestErrorsNameTheField(t *testing.T) {
 		{"missing name", "kind: Authorizer\nabiVersion: \"1.0\"\nentry: a.wasm\n", "name: required"},
 		{"bad name", strings.Replace(base, "name: a", "name: A_b", 1), "name: \"A_b\" must be a DNS-1123 label"},
 		{"bad kind", strings.Replace(base, "Authorizer", "Webhook", 1), `kind: "Webhook" is not one of`},
-		{"major version", strings.Replace(base, `"1.0"`, `"2.0"`, 1), "abiVersion: plugin speaks ABI 2.0, host speaks ABI 1.0: major versions differ"},
+		{"major version", strings.Replace(base, `"1.0"`, `"2.0"`, 1), "abiVersion: plugin speaks ABI 2.0, host speaks ABI 1.1: major versions differ"},
 		{"newer minor", strings.Replace(base, `"1.0"`, `"1.9"`, 1), "plugin needs a newer host"},
 		{"bad mode", base + "mode: docker\n", `mode: "docker" is not one of wasm, process`},
 		{"missing entry", strings.Replace(base, "entry: a.wasm\n", "", 1), "entry: required"},
@@ -75,6 +95,8 @@ func TestDecodeManifestErrorsNameTheField(t *testing.T) {
 		{"timeout syntax", base + "limits: {timeout: soon}\n", "invalid duration"},
 		{"instances", base + "limits: {instances: 100}\n", "limits.instances: 100 must be between 1 and 64"},
 		{"failure policy", base + "failurePolicy: Retry\n", `failurePolicy: "Retry" is not one of Fail, Ignore`},
+		{"reads before 1.1", base + "reads: [/spec/user]\n", "reads: needs abiVersion 1.1 or later (the manifest says 1.0)"},
+		{"reads not a pointer", strings.Replace(base, `"1.0"`, `"1.1"`, 1) + "reads: [/spec/user, spec/groups]\n", `reads[1]: "spec/groups" must be a JSON pointer starting with "/"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -173,7 +173,10 @@ func load(ctx context.Context, m *pluginapi.Manifest, executable string, host ab
 		spawner:    newSpawner(),
 		stop:       make(chan struct{}),
 	}
-	p.Caller = pluginapi.NewCaller(m.Name, p.roundTrip)
+	if p.Caller, err = pluginapi.NewCaller(m, p.roundTrip); err != nil {
+		p.spawner.stop()
+		return nil, err
+	}
 	pr, err := p.start(ctx)
 	if err != nil {
 		p.spawner.stop()

@@ -191,7 +191,7 @@ func TestLoadFailsClearly(t *testing.T) {
 			[]string{`loading process plugin "p"`, "not go-plugin's handshake", "write nothing to stdout before it",
 				"hello from a plugin that prints before the handshake"}},
 		{"another ABI major version", abiTwo, nil,
-			[]string{`loading process plugin "p"`, "speaks another ABI major version than this host's 1.0", "Plugin version: 2"}},
+			[]string{`loading process plugin "p"`, "speaks another ABI major version than this host's " + abi.Version, "Plugin version: 2"}},
 		{"not a plugin", notPlugin, nil, []string{`loading process plugin "p"`, "not go-plugin's handshake", "not a plugin"}},
 		{"missing executable", filepath.Join(t.TempDir(), "absent"), nil, []string{"executable:", "no such file"}},
 		{"not executable", notExec, nil, []string{"is not an executable file"}},

@@ -107,13 +107,15 @@ func (r *Runtime) load(ctx context.Context, m *pluginapi.Manifest, wasm []byte, 
 
 		instrumented: err == nil,
 	}
-	p.Caller = pluginapi.NewCaller(m.Name, p.roundTrip)
 	ok := false
 	defer func() {
 		if !ok {
 			_ = rt.Close(ctx)
 		}
 	}()
+	if p.Caller, err = pluginapi.NewCaller(m, p.roundTrip); err != nil {
+		return nil, err
+	}
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
 		return nil, fmt.Errorf("instantiating WASI: %w", err)
 	}

@@ -25,12 +25,16 @@ type Spec struct {
 	// Reader may be nil.
 	Capabilities pluginapi.Capabilities
 	Reader       pluginapi.ObjectReader
+	// Reads are the manifest's reads (abi/SPEC.md section 2.1): in the Wasm and process modes
+	// the plugin is sent only those parts of each review, so running a table in every mode
+	// checks that they name all the plugin reads. Nil sends whole reviews.
+	Reads []string
 }
 
 func (s Spec) manifest(t testing.TB) *pluginapi.Manifest {
 	t.Helper()
 	m := &pluginapi.Manifest{Name: s.Name, Kind: s.Kind, ABIVersion: abi.Version, Entry: "plugin",
-		Capabilities: s.Capabilities, Config: json.RawMessage(s.Config)}
+		Capabilities: s.Capabilities, Config: json.RawMessage(s.Config), Reads: s.Reads}
 	m.SetDefaults()
 	if err := m.Validate(); err != nil {
 		t.Fatalf("pluginkit spec: %v", err)

@@ -26,6 +26,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
+
+	"github.com/kapi-dev/kapi/sdk/examples/defaultlabel"
+	"github.com/kapi-dev/kapi/sdk/examples/nolatest"
 )
 
 func main() {
@@ -114,7 +118,7 @@ func folder(dir, name, manifest string) (string, error) {
 const (
 	noLatestManifest = `name: no-latest
 kind: ValidatingAdmission
-abiVersion: "1.0"
+abiVersion: "1.1"
 mode: wasm
 entry: plugin.wasm
 limits: {memoryMiB: 64, timeout: 1s, instances: 2}
@@ -125,7 +129,7 @@ config: {exemptNamespaces: [kube-system]}
 	// process, whose memory the kernel limits to 64 MiB past its start (host/process).
 	noLatestProcessManifest = `name: no-latest
 kind: ValidatingAdmission
-abiVersion: "1.0"
+abiVersion: "1.1"
 mode: process
 entry: no-latest
 limits: {memoryMiB: 64, timeout: 1s, instances: 2}
@@ -134,7 +138,7 @@ config: {exemptNamespaces: [kube-system]}
 `
 	defaultLabelManifest = `name: default-label
 kind: MutatingAdmission
-abiVersion: "1.0"
+abiVersion: "1.1"
 mode: wasm
 entry: plugin.wasm
 failurePolicy: Ignore
@@ -163,10 +167,20 @@ admission:
 `
 )
 
+// readsYAML spells an example's reads (its package's Reads) as a manifest's reads member.
+func readsYAML(reads []string) string {
+	var b strings.Builder
+	b.WriteString("reads:  # the parts of each review the plugin is sent (abi/SPEC.md 2.1)\n")
+	for _, r := range reads {
+		fmt.Fprintf(&b, "- %s\n", r)
+	}
+	return b.String()
+}
+
 func buildExamples(root, out string) error {
 	wasmExamples := []struct{ name, pkg, manifest string }{
-		{"no-latest", "sdk/examples/nolatest/wasm", noLatestManifest},
-		{"default-label", "sdk/examples/defaultlabel/wasm", defaultLabelManifest},
+		{"no-latest", "sdk/examples/nolatest/wasm", noLatestManifest + readsYAML(nolatest.Reads)},
+		{"default-label", "sdk/examples/defaultlabel/wasm", defaultLabelManifest + readsYAML(defaultlabel.Reads)},
 	}
 	for _, e := range wasmExamples {
 		dir, err := folder(out, e.name, e.manifest)
@@ -177,7 +191,7 @@ func buildExamples(root, out string) error {
 			return err
 		}
 	}
-	dir, err := folder(out, "no-latest-process", noLatestProcessManifest)
+	dir, err := folder(out, "no-latest-process", noLatestProcessManifest+readsYAML(nolatest.Reads))
 	if err != nil {
 		return err
 	}
@@ -220,7 +234,7 @@ var builtins = []struct{ name, kind, reads string }{
 }
 
 func builtinManifest(name, kind, mode, entry, reads string) string {
-	m := fmt.Sprintf("name: %s\nkind: %s\nabiVersion: \"1.0\"\nmode: %s\nentry: %s\nfailurePolicy: Fail\n", name, kind, mode, entry)
+	m := fmt.Sprintf("name: %s\nkind: %s\nabiVersion: \"1.1\"\nmode: %s\nentry: %s\nfailurePolicy: Fail\n", name, kind, mode, entry)
 	if reads != "" {
 		m += fmt.Sprintf("capabilities:\n  resources:\n  - {group: \"\", version: v1, resource: %s, verbs: [get, list]}\n", reads)
 	}

@@ -23,6 +23,12 @@ import (
 	"github.com/kapi-dev/kapi/sdk/guest"
 )
 
+// Reads are the parts of a review the policy reads, for its manifest's reads (abi/SPEC.md
+// section 2.1): as a Wasm guest or a process it is sent only these, a few dozen bytes where a
+// Pod's review is 4 KB. An object without metadata still arrives as an object, and metadata
+// without labels as {}, so the policy tells the three cases it patches apart as before.
+var Reads = []string{"/request/operation", "/request/subResource", "/request/object/metadata/labels"}
+
 // Config is the plugin's configuration, decoded strictly.
 type Config struct {
 	Key   string `json:"key,omitempty"`

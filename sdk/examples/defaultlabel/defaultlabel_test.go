@@ -42,6 +42,6 @@ func TestDefaultLabel(t *testing.T) {
 		{Name: "metadata not JSON object", Review: review("CREATE", `{"metadata":5}`), Want: pluginkit.Want{Err: "decoding object"}},
 		{Name: "labels not JSON object", Review: review("CREATE", `{"metadata":{"labels":[1]}}`), Want: pluginkit.Want{Err: "decoding object"}},
 	}
-	spec := pluginkit.Spec{Name: "default-label", Kind: abi.KindMutatingAdmission, Config: `{"key":"owner/team","value":"none"}`}
+	spec := pluginkit.Spec{Name: "default-label", Kind: abi.KindMutatingAdmission, Config: `{"key":"owner/team","value":"none"}`, Reads: defaultlabel.Reads}
 	pluginkit.Run(t, cases, pluginkit.Native(spec, &defaultlabel.Plugin{}), pluginkit.Wasm(spec, "./wasm"))
 }

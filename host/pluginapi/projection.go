@@ -1,0 +1,299 @@
+package pluginapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/kapi-dev/kapi/abi"
+)
+
+// A Projection is the part of a review a plugin reads: its manifest's reads (abi/SPEC.md section
+// 2.1), compiled into a tree of member names. Append copies a review's JSON down to the values on
+// those paths, so a guest that reads a dozen fields of a 4 KB Pod review is handed a few hundred
+// bytes instead of the whole review. A Projection is not changed by Append, so it may serve
+// concurrent calls.
+type Projection struct {
+	root projNode
+}
+
+// projNode is one step of a path: the member it matches ("*": every element of an array) and
+// the steps after it. whole says a path ends here, so the value is copied as it is.
+type projNode struct {
+	name     string
+	whole    bool
+	children []*projNode
+}
+
+// alwaysRead are the paths every projection of a review of that kind keeps: the review's own
+// apiVersion and kind, and an admission request's uid, which its answer must echo.
+func alwaysRead(kind abi.Kind) []string {
+	paths := []string{"/apiVersion", "/kind"}
+	if kind == abi.KindMutatingAdmission || kind == abi.KindValidatingAdmission {
+		paths = append(paths, "/request/uid")
+	}
+	return paths
+}
+
+// NewProjection compiles the reads of a plugin of the given kind. It fails naming the first
+// pointer that is not a JSON pointer.
+func NewProjection(kind abi.Kind, reads []string) (*Projection, error) {
+	p := &Projection{}
+	for i, ptr := range append(alwaysRead(kind), reads...) {
+		tokens, err := parsePointer(ptr)
+		if err != nil {
+			return nil, fmt.Errorf("reads[%d]: %w", i-len(alwaysRead(kind)), err)
+		}
+		n := &p.root
+		for _, tok := range tokens {
+			n = n.child(tok)
+		}
+		n.whole = true
+	}
+	return p, nil
+}
+
+func (n *projNode) child(name string) *projNode {
+	for _, c := range n.children {
+		if c.name == name {
+			return c
+		}
+	}
+	c := &projNode{name: name}
+	n.children = append(n.children, c)
+	return c
+}
+
+// parsePointer splits an RFC 6901 JSON pointer into its unescaped reference tokens. The empty
+// pointer (the whole document) is refused: a plugin that reads everything declares no reads.
+func parsePointer(ptr string) ([]string, error) {
+	if !strings.HasPrefix(ptr, "/") {
+		return nil, fmt.Errorf("%q must be a JSON pointer starting with \"/\"", ptr)
+	}
+	tokens := strings.Split(ptr[1:], "/")
+	for i, tok := range tokens {
+		if !strings.Contains(tok, "~") {
+			continue
+		}
+		var b strings.Builder
+		for j := 0; j < len(tok); j++ {
+			if tok[j] != '~' {
+				b.WriteByte(tok[j])
+				continue
+			}
+			if j+1 == len(tok) || (tok[j+1] != '0' && tok[j+1] != '1') {
+				return nil, fmt.Errorf("%q: \"~\" must be followed by 0 or 1 (RFC 6901)", ptr)
+			}
+			b.WriteByte("~/"[tok[j+1]-'0'])
+			j++
+		}
+		tokens[i] = b.String()
+	}
+	return tokens, nil
+}
+
+var errMalformed = errors.New("malformed JSON")
+
+// Append appends the projection of doc, a JSON object, to dst: the members on the projection's
+// paths, in the document's order. A value is copied byte for byte where a path ends, and also
+// where a path cannot go on (a string, a number, null, an array where a member is named), so a
+// plugin sees a value of an unexpected type as it is. An array on a path through "*" keeps its
+// length and order, so an index means the same element in the projection as in doc.
+func (p *Projection) Append(dst, doc []byte) ([]byte, error) {
+	i := skipSpace(doc, 0)
+	if i >= len(doc) || doc[i] != '{' {
+		return dst, errMalformed
+	}
+	out, end, ok := p.root.project(dst, doc, i)
+	if !ok || skipSpace(doc, end) != len(doc) {
+		return dst, errMalformed
+	}
+	return out, nil
+}
+
+// project appends the projection of the value at doc[i] and returns where that value ends.
+func (n *projNode) project(dst, doc []byte, i int) (out []byte, end int, ok bool) {
+	switch {
+	case !n.whole && doc[i] == '{':
+		return n.projectObject(dst, doc, i)
+	case !n.whole && doc[i] == '[':
+		if each := n.element(); each != nil {
+			return each.projectArray(dst, doc, i)
+		}
+	}
+	if end, ok = skipValue(doc, i); !ok {
+		return dst, 0, false
+	}
+	return append(dst, doc[i:end]...), end, true
+}
+
+// projectObject appends the object at doc[i] with only the members n names.
+func (n *projNode) projectObject(dst, doc []byte, i int) ([]byte, int, bool) {
+	dst = append(dst, '{')
+	first := true
+	i = skipSpace(doc, i+1)
+	if i < len(doc) && doc[i] == '}' {
+		return append(dst, '}'), i + 1, true
+	}
+	for i < len(doc) && doc[i] == '"' {
+		nameEnd, ok := skipString(doc, i)
+		if !ok {
+			return dst, 0, false
+		}
+		v := skipSpace(doc, nameEnd)
+		if v >= len(doc) || doc[v] != ':' {
+			return dst, 0, false
+		}
+		v = skipSpace(doc, v+1)
+		if v >= len(doc) {
+			return dst, 0, false
+		}
+		var end int
+		if c := n.member(doc[i:nameEnd]); c != nil {
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = append(dst, doc[i:nameEnd]...)
+			dst = append(dst, ':')
+			if dst, end, ok = c.project(dst, doc, v); !ok {
+				return dst, 0, false
+			}
+		} else if end, ok = skipValue(doc, v); !ok {
+			return dst, 0, false
+		}
+		i = skipSpace(doc, end)
+		if i < len(doc) && doc[i] == '}' {
+			return append(dst, '}'), i + 1, true
+		}
+		if i >= len(doc) || doc[i] != ',' {
+			return dst, 0, false
+		}
+		i = skipSpace(doc, i+1)
+	}
+	return dst, 0, false
+}
+
+// projectArray appends the array at doc[i] with each element projected by n.
+func (n *projNode) projectArray(dst, doc []byte, i int) ([]byte, int, bool) {
+	dst = append(dst, '[')
+	i = skipSpace(doc, i+1)
+	if i < len(doc) && doc[i] == ']' {
+		return append(dst, ']'), i + 1, true
+	}
+	for first := true; i < len(doc); first = false {
+		if !first {
+			dst = append(dst, ',')
+		}
+		var end int
+		var ok bool
+		if dst, end, ok = n.project(dst, doc, i); !ok {
+			return dst, 0, false
+		}
+		i = skipSpace(doc, end)
+		if i < len(doc) && doc[i] == ']' {
+			return append(dst, ']'), i + 1, true
+		}
+		if i >= len(doc) || doc[i] != ',' {
+			return dst, 0, false
+		}
+		i = skipSpace(doc, i+1)
+	}
+	return dst, 0, false
+}
+
+// element returns the child that matches every element of an array.
+func (n *projNode) element() *projNode {
+	for _, c := range n.children {
+		if c.name == "*" {
+			return c
+		}
+	}
+	return nil
+}
+
+// member returns the child named by an object member's quoted name.
+func (n *projNode) member(quoted []byte) *projNode {
+	inner := quoted[1 : len(quoted)-1]
+	if bytes.IndexByte(inner, '\\') >= 0 {
+		var name string
+		if json.Unmarshal(quoted, &name) != nil {
+			return nil
+		}
+		inner = []byte(name)
+	}
+	for _, c := range n.children {
+		if c.name == string(inner) {
+			return c
+		}
+	}
+	return nil
+}
+
+func skipSpace(doc []byte, i int) int {
+	for i < len(doc) && (doc[i] == ' ' || doc[i] == '\n' || doc[i] == '\t' || doc[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string opening at doc[i].
+func skipString(doc []byte, i int) (int, bool) {
+	for i++; ; {
+		q := bytes.IndexByte(doc[i:], '"')
+		if q < 0 {
+			return 0, false
+		}
+		i += q
+		backslashes := 0
+		for j := i - 1; doc[j] == '\\'; j-- {
+			backslashes++
+		}
+		i++
+		if backslashes%2 == 0 {
+			return i, true
+		}
+	}
+}
+
+// skipValue returns the index after the value starting at doc[i]. It checks the nesting of
+// brackets, not the grammar inside: the host encoded the review, so it is JSON.
+func skipValue(doc []byte, i int) (int, bool) {
+	switch doc[i] {
+	case '"':
+		return skipString(doc, i)
+	case '{', '[':
+		depth := 0
+		for i < len(doc) {
+			switch doc[i] {
+			case '"':
+				end, ok := skipString(doc, i)
+				if !ok {
+					return 0, false
+				}
+				i = end
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, true
+				}
+			}
+			i++
+		}
+		return 0, false
+	}
+	start := i // a number, true, false or null
+	for i < len(doc) {
+		switch doc[i] {
+		case ',', '}', ']', ' ', '\n', '\t', '\r':
+			return i, i > start
+		}
+		i++
+	}
+	return i, i > start
+}
