@@ -2,11 +2,14 @@ package guest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 const doc = ` {"request": {"uid":"u-1", "object":{"spec":{"containers":[{"name":"a","image":"nginx"},{"name":"b","image":"x:1"}]}},
@@ -164,4 +167,112 @@ func TestSeek(t *testing.T) {
 	if _, ok := Seek([]byte(doc), "request", "nope"); ok {
 		t.Error("Seek found a missing member")
 	}
+}
+
+func TestView(t *testing.T) {
+	raw := []byte(`"registry.example.com:5000/shop/web:v2.4.1"`)
+	s, ok := View(raw)
+	if !ok || s != "registry.example.com:5000/shop/web:v2.4.1" {
+		t.Fatalf("View = %q, %v", s, ok)
+	}
+	if unsafe.StringData(s) != &raw[1] {
+		t.Error("View copied a string without escapes")
+	}
+	for in, want := range map[string]string{`""`: "", `"a\"b\u00e9"`: `a"bé`, `"0123456\n"`: "0123456\n", `"01234567\\"`: `01234567\`} {
+		if got, ok := View([]byte(in)); !ok || got != want {
+			t.Errorf("View(%s) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{``, `"`, `x"`, `"a`, `1`, "\"tab\there\"", "\"01234567\x01\""} {
+		if got, ok := View([]byte(bad)); ok {
+			t.Errorf("View(%q) = %q, true; want false", bad, got)
+		}
+	}
+}
+
+// TestByteMarks checks the word-at-a-time tests against the byte-at-a-time ones they replace,
+// on words holding every byte value in every position, beside neighbours that could borrow
+// or carry into it.
+func TestByteMarks(t *testing.T) {
+	for b := range 256 {
+		for pos := range 8 {
+			for _, fill := range []byte{0, 1, '!', '"' + 1, 0x7f, 0x80, 0xff} {
+				word := bytes.Repeat([]byte{fill}, 8)
+				word[pos] = byte(b)
+				w := binary.LittleEndian.Uint64(word)
+				for _, c := range []byte{'"', '\\', '{', '}', 0} {
+					if got, want := bytesEqual(w, c), marks(word, func(x byte) bool { return x == c }); got != want {
+						t.Fatalf("bytesEqual(% x, %q) = %x, want %x", word, c, got, want)
+					}
+				}
+				for _, n := range []byte{1, 0x20, 0x80} {
+					if got, want := bytesBelow(w, n), marks(word, func(x byte) bool { return x < n }); got != want {
+						t.Fatalf("bytesBelow(% x, %#x) = %x, want %x", word, n, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func marks(word []byte, is func(byte) bool) uint64 {
+	var m uint64
+	for k, x := range word {
+		if is(x) {
+			m |= 0x80 << (8 * k)
+		}
+	}
+	return m
+}
+
+// TestSkipValueAgreesWithBytewise compares skipValue, which reads containers eight bytes at a
+// time, with a byte-at-a-time reference, on documents whose strings, escapes and brackets fall
+// at every offset within a word, and on each of their prefixes (which are cut short).
+func TestSkipValueAgreesWithBytewise(t *testing.T) {
+	parts := []string{`{`, `}`, `[`, `]`, `"`, `\"`, `\\`, `"{"`, `"]"`, `"a\"]"`, `"\\"`, `1`, `,`, ` `, `"ab"`, `:`, `"x\\\"y"`}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 3000 {
+		var b strings.Builder
+		b.WriteString(`{`)
+		for range rng.IntN(24) {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		doc := []byte(b.String() + `}]}]}`)
+		for n := range len(doc) + 1 {
+			end, ok := skipValue(doc[:n], 0)
+			wantEnd, wantOK := skipContainerBytewise(doc[:n])
+			if ok != wantOK || (ok && end != wantEnd) {
+				t.Fatalf("skipValue(%s) = %d, %v; want %d, %v", doc[:n], end, ok, wantEnd, wantOK)
+			}
+		}
+	}
+}
+
+// skipContainerBytewise is what skipValue did before it read words: the reference.
+func skipContainerBytewise(doc []byte) (int, bool) {
+	depth, inString := 0, false
+	for i := 0; i < len(doc); i++ {
+		c := doc[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1, true
+			}
+		}
+	}
+	return 0, false
 }

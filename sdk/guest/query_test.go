@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -73,4 +74,36 @@ func FuzzQueryAgreesWithLookup(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestQueryNames covers how Scan matches member names: by length and first eight bytes, then
+// the rest; escaped names after unquoting; names at the very end of the document.
+func TestQueryNames(t *testing.T) {
+	q := NewQuery(
+		[]string{"containers"},
+		[]string{"containersX"},
+		[]string{"containerz"},
+		[]string{"abcdefgh"},
+		[]string{"abcdefg"},
+		[]string{""},
+		[]string{"*"},
+		[]string{`a\"b`},
+	)
+	for in, want := range map[string]string{
+		`{"containers":1,"containerz":2,"containersX":3,"containersY":4}`: `0:1 2:2 1:3`,
+		`{"abcdefg":1,"abcdefgh":2,"abcdefghi":3,"abcdef":4}`:             `4:1 3:2`,
+		`{"":5,"*":6}`:                   `5:5`,
+		`{"contain\u0065rs":7}`:          `0:7`,
+		`{"a\"b":8,"a\\\"b":9}`:          `7:9`,
+		`{"x":0,"abcdefg":1}`:            `4:1`,
+		`{"x":0,"abcdefg"` + "\t:\t1\n}": `4:1`,
+	} {
+		var got []string
+		if !q.Scan([]byte(in), func(path int, value []byte) { got = append(got, strconv.Itoa(path)+":"+string(value)) }) {
+			t.Errorf("Scan(%s) found it malformed", in)
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("Scan(%s) = %q, want %q", in, strings.Join(got, " "), want)
+		}
+	}
 }
