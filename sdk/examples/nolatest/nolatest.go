@@ -3,11 +3,12 @@
 // such pods do not say which code they run. It imports abi, sdk/guest (for its raw-JSON reader)
 // and the standard library, so it builds natively and as a Wasm guest (see wasm/).
 //
-// It implements both abi.ValidatingAdmission (the decoded review, used natively) and
-// guest.RawValidator (the review's bytes, read in one pass with a guest.Query; the Wasm guest uses it because
-// decoding a whole review with encoding/json costs a Wasm guest far more than the policy does).
-// Both paths end in the same decide function, and the example's tests run one case table against
-// both modes.
+// It implements both abi.ValidatingAdmission (the decoded review, used natively and by the process
+// plugin) and guest.RawValidator (the review's bytes, read in one pass with a guest.Query and
+// without an allocation for an allowed pod; the Wasm guest uses it because decoding a whole
+// review with encoding/json costs a Wasm guest far more than the policy does). Both paths end in
+// the same decide function, and the example's tests run one case table natively, as Wasm and as
+// a process.
 package nolatest
 
 import (
@@ -63,7 +64,7 @@ type container struct {
 	Image string `json:"image"`
 }
 
-// request is what the policy reads of an admission request.
+// request is what the policy reads of an admission request. ValidateRaw leaves uid empty.
 type request struct {
 	uid, group, resource, subResource, operation, namespace string
 }
@@ -85,10 +86,10 @@ func (p *Plugin) Validate(_ context.Context, r *abi.AdmissionReview) (abi.Admiss
 	return decide(rq.uid, slices.Concat(obj.Spec.InitContainers, obj.Spec.Containers)), nil
 }
 
-// The paths ValidateRaw reads, in one pass over the review (see guest.Query).
+// The paths ValidateRaw reads, in one pass over the review (see guest.Query). It does not read
+// request.uid: the host fills in an empty response.uid (abi/SPEC.md section 2).
 const (
-	pathUID = iota
-	pathGroup
+	pathGroup = iota
 	pathResource
 	pathSubResource
 	pathOperation
@@ -105,7 +106,6 @@ const (
 )
 
 var reviewQuery = guest.NewQuery([][]string{
-	pathUID:            {"request", "uid"},
 	pathGroup:          {"request", "resource", "group"},
 	pathResource:       {"request", "resource", "resource"},
 	pathSubResource:    {"request", "subResource"},
@@ -123,36 +123,37 @@ var reviewQuery = guest.NewQuery([][]string{
 }...)
 
 // ValidateRaw is Validate over the review's JSON, reading only the fields the policy needs, in
-// one pass over the review.
+// one pass over the review. An allowed pod costs it no allocation: the strings are views of the
+// review's bytes (guest.View), used only during the call, and each image is checked as its
+// container ends, so only the floating ones are kept, in a small array (a denial may allocate:
+// it builds a message).
 func (p *Plugin) ValidateRaw(_ context.Context, review []byte) (abi.AdmissionResponse, error) {
 	var rq request
-	var lists [2][]container // initContainers, containers: Validate's order
 	var cur container
+	var floatingBuf [4]floatingContainer
+	floating := floatingBuf[:0]
 	hasRequest, arrays := false, true
-	str := func(raw []byte) string { s, _ := guest.Unquote(raw); return s }
+	view := func(raw []byte) string { s, _ := guest.View(raw); return s }
 	reviewQuery.Scan(review, func(path int, value []byte) {
 		switch path {
-		case pathUID:
-			rq.uid = str(value)
 		case pathGroup:
-			rq.group = str(value)
+			rq.group = view(value)
 		case pathResource:
-			rq.resource = str(value)
+			rq.resource = view(value)
 		case pathSubResource:
-			rq.subResource = str(value)
+			rq.subResource = view(value)
 		case pathOperation:
-			rq.operation = str(value)
+			rq.operation = view(value)
 		case pathNamespace:
-			rq.namespace = str(value)
+			rq.namespace = view(value)
 		case pathInitName, pathName:
-			cur.Name = str(value)
+			cur.Name = view(value)
 		case pathInitImage, pathImage:
-			cur.Image = str(value)
-		case pathInitContainer:
-			lists[0] = append(lists[0], cur)
-			cur = container{}
-		case pathContainer:
-			lists[1] = append(lists[1], cur)
+			cur.Image = view(value)
+		case pathInitContainer, pathContainer:
+			if Floating(cur.Image) {
+				floating = append(floating, floatingContainer{cur, path == pathInitContainer})
+			}
 			cur = container{}
 		case pathInitContainers, pathContainers:
 			arrays = arrays && (value[0] == '[' || string(value) == "null")
@@ -164,12 +165,30 @@ func (p *Plugin) ValidateRaw(_ context.Context, review []byte) (abi.AdmissionRes
 		return abi.AdmissionResponse{}, fmt.Errorf("review has no request")
 	}
 	if !p.applies(rq) {
-		return abi.AdmissionResponse{UID: rq.uid, Allowed: true}, nil
+		return abi.AdmissionResponse{Allowed: true}, nil
 	}
 	if !arrays {
 		return abi.AdmissionResponse{}, fmt.Errorf("decoding pod: containers are not an array")
 	}
-	return decide(rq.uid, slices.Concat(lists[0], lists[1])), nil
+	if len(floating) == 0 {
+		return abi.AdmissionResponse{Allowed: true}, nil
+	}
+	// Validate's order: init containers first, whatever the order of the review's members.
+	bad := make([]container, 0, len(floating))
+	for _, init := range []bool{true, false} {
+		for _, f := range floating {
+			if f.init == init {
+				bad = append(bad, f.container)
+			}
+		}
+	}
+	return decide("", bad), nil
+}
+
+// floatingContainer is a container with a floating image, as ValidateRaw finds one.
+type floatingContainer struct {
+	container
+	init bool
 }
 
 // applies says whether the policy looks at a request: pod creates and updates outside the exempt

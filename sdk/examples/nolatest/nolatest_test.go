@@ -2,6 +2,7 @@ package nolatest_test
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -41,6 +42,8 @@ func cases() []pluginkit.Case {
 		{Name: "exempt namespace", Review: podReview("CREATE", "kube-system", "nginx"), Want: pluginkit.Want{Allowed: true}},
 		{Name: "delete is not checked", Review: podReview("DELETE", "default", "nginx"), Want: pluginkit.Want{Allowed: true}},
 		{Name: "other resources are not checked", Review: deployment, Want: pluginkit.Want{Allowed: true}},
+		{Name: "escaped image, containers before init containers", Review: `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"k","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"UPDATE","namespace":"default","userInfo":{},"object":{"spec":{"containers":[{"image":"app\u003alatest","name":"app"},{"name":"ok","image":"ok:1"}],"initContainers":[{"name":"init","image":"busybox"}]}}}}`,
+			Want: pluginkit.Want{Message: `container "init" image "busybox", container "app" image "app:latest"`}},
 		{Name: "review as JSON", Review: `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"j","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE","userInfo":{},"object":{"spec":{"containers":[{"name":"x","image":"x:latest"}]}}}}`,
 			Want: pluginkit.Want{Message: `container "x" image "x:latest"`}},
 	}
@@ -51,6 +54,27 @@ func cases() []pluginkit.Case {
 func TestNoLatest(t *testing.T) {
 	spec := pluginkit.Spec{Name: "no-latest", Kind: abi.KindValidatingAdmission, Config: `{"exemptNamespaces":["kube-system"]}`}
 	pluginkit.Run(t, cases(), pluginkit.Native(spec, &nolatest.Plugin{}), pluginkit.Wasm(spec, "./wasm"))
+}
+
+// TestValidateRawAllocatesNothing pins what makes the Wasm guest cheap: an allowed pod (the
+// benchmarks' typical review) is read without an allocation.
+func TestValidateRawAllocatesNothing(t *testing.T) {
+	review, err := os.ReadFile("../../../host/wasm/testdata/pod-review.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &nolatest.Plugin{}
+	if err := p.Provision(t.Context(), []byte(`{"exemptNamespaces":["kube-system"]}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	var resp abi.AdmissionResponse
+	allocs := testing.AllocsPerRun(100, func() { resp, err = p.ValidateRaw(t.Context(), review) })
+	if err != nil || !resp.Allowed {
+		t.Fatalf("ValidateRaw = %+v, %v; want allowed", resp, err)
+	}
+	if allocs != 0 {
+		t.Errorf("ValidateRaw allocates %v times for an allowed pod, want 0", allocs)
+	}
 }
 
 func TestFloating(t *testing.T) {
