@@ -16,6 +16,10 @@ import (
 	builtins "github.com/kapi-dev/kapi/plugins"
 	"github.com/kapi-dev/kapi/plugins/admission/namespacelifecycle"
 	_ "github.com/kapi-dev/kapi/plugins/all"
+	"github.com/kapi-dev/kapi/plugins/authn/tokenfile"
+	x509authn "github.com/kapi-dev/kapi/plugins/authn/x509"
+	"github.com/kapi-dev/kapi/plugins/authz/alwaysallow"
+	"github.com/kapi-dev/kapi/plugins/authz/alwaysdeny"
 	"github.com/kapi-dev/kapi/sdk/pluginkit"
 )
 
@@ -53,7 +57,7 @@ func certificate(t *testing.T, cn string, orgs ...string) []byte {
 }
 
 func TestX509Equivalence(t *testing.T) {
-	spec := pluginkit.Spec{Name: "x509", Kind: abi.KindAuthenticator}
+	spec := pluginkit.Spec{Name: "x509", Kind: abi.KindAuthenticator, Reads: x509authn.Reads}
 	equivalence(t, "x509", "x509", spec, []pluginkit.Case{
 		{Name: "no certificate", Review: abi.NewTokenReview(abi.TokenReviewSpec{Token: "abc"}), Want: pluginkit.Want{}},
 		{Name: "certificate", Review: abi.NewTokenReview(abi.TokenReviewSpec{ClientCertificates: [][]byte{certificate(t, "alice", "dev", "ops")}}),
@@ -66,7 +70,7 @@ func TestX509Equivalence(t *testing.T) {
 }
 
 func TestTokenFileEquivalence(t *testing.T) {
-	spec := pluginkit.Spec{Name: "tokenfile", Kind: abi.KindAuthenticator,
+	spec := pluginkit.Spec{Name: "tokenfile", Kind: abi.KindAuthenticator, Reads: tokenfile.Reads,
 		Config: `{"tokens": "secret-a,alice,uid-a,\"dev,ops\"\nsecret-b,bob,uid-b\n"}`}
 	equivalence(t, "tokenfile", "tokenfile", spec, []pluginkit.Case{
 		{Name: "known token", Review: abi.NewTokenReview(abi.TokenReviewSpec{Token: "secret-a"}), Want: pluginkit.Want{Allowed: true, Username: "alice"}},
@@ -82,7 +86,7 @@ func sar(user string, groups []string, verb, resource string) *abi.SubjectAccess
 }
 
 func TestAlwaysAllowEquivalence(t *testing.T) {
-	spec := pluginkit.Spec{Name: "alwaysallow", Kind: abi.KindAuthorizer}
+	spec := pluginkit.Spec{Name: "alwaysallow", Kind: abi.KindAuthorizer, Reads: alwaysallow.Reads}
 	equivalence(t, "AlwaysAllow", "alwaysallow", spec, []pluginkit.Case{
 		{Name: "user", Review: sar("alice", nil, "create", "pods"), Want: pluginkit.Want{Allowed: true}},
 		{Name: "anonymous", Review: sar("system:anonymous", []string{"system:unauthenticated"}, "delete", "secrets"), Want: pluginkit.Want{Allowed: true}},
@@ -90,7 +94,7 @@ func TestAlwaysAllowEquivalence(t *testing.T) {
 }
 
 func TestAlwaysDenyEquivalence(t *testing.T) {
-	spec := pluginkit.Spec{Name: "alwaysdeny", Kind: abi.KindAuthorizer}
+	spec := pluginkit.Spec{Name: "alwaysdeny", Kind: abi.KindAuthorizer, Reads: alwaysdeny.Reads}
 	equivalence(t, "AlwaysDeny", "alwaysdeny", spec, []pluginkit.Case{
 		{Name: "user", Review: sar("alice", nil, "get", "pods"), Want: pluginkit.Want{Message: "Everything is forbidden."}},
 		{Name: "masters", Review: sar("admin", []string{"system:masters"}, "delete", "pods"), Want: pluginkit.Want{Message: "Everything is forbidden."}},
@@ -108,7 +112,7 @@ func TestNamespaceLifecycleEquivalence(t *testing.T) {
 	reader := pluginapi.NewFixtureReader()
 	reader.Put(namespacelifecycle.Namespaces, "", "live", []byte(`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"live"},"status":{"phase":"Active"}}`))
 	reader.Put(namespacelifecycle.Namespaces, "", "ending", []byte(`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"ending"},"status":{"phase":"Terminating"}}`))
-	spec := pluginkit.Spec{Name: "namespacelifecycle", Kind: abi.KindValidatingAdmission, Reader: reader,
+	spec := pluginkit.Spec{Name: "namespacelifecycle", Kind: abi.KindValidatingAdmission, Reader: reader, Reads: namespacelifecycle.Reads,
 		Capabilities: pluginapi.Capabilities{Resources: []pluginapi.ResourceCapability{{Version: "v1", Resource: "namespaces", Verbs: []string{"get"}}}}}
 	equivalence(t, namespacelifecycle.Name, "namespacelifecycle", spec, []pluginkit.Case{
 		{Name: "create in a live namespace", Review: admissionReview("CREATE", "pods", "Pod", "live", "p"), Want: pluginkit.Want{Allowed: true}},

@@ -135,12 +135,16 @@ func BenchmarkAuthorize(b *testing.B) {
 		}
 		measureAuthorize(b, a)
 	})
-	b.Run("wasm", func(b *testing.B) {
-		module := pluginkit.BuildGoGuest(b, "../../plugins/loadable/alwaysallow")
-		r := newRuntime(b, wasm.RuntimeConfig{Logger: slog.New(slog.DiscardHandler)})
-		p := load(b, r, manifest(b, "{name: alwaysallow, kind: Authorizer, abiVersion: '1.0', entry: a.wasm, limits: {instances: 1}}"), module, nil)
-		measureAuthorize(b, p)
-	})
+	// "wasm" sends the whole review; "wasm+reads" has the manifest declare alwaysallow.Reads
+	// (nothing), as make plugins' manifest does.
+	for name, reads := range map[string]string{"wasm": "", "wasm+reads": ", reads: []"} {
+		b.Run(name, func(b *testing.B) {
+			module := pluginkit.BuildGoGuest(b, "../../plugins/loadable/alwaysallow")
+			r := newRuntime(b, wasm.RuntimeConfig{Logger: slog.New(slog.DiscardHandler)})
+			p := load(b, r, manifest(b, "{name: alwaysallow, kind: Authorizer, abiVersion: '1.1', entry: a.wasm, limits: {instances: 1}"+reads+"}"), module, nil)
+			measureAuthorize(b, p)
+		})
+	}
 }
 
 // BenchmarkAuthorizeWebhook is BenchmarkAuthorize's call with AlwaysAllow's logic as an

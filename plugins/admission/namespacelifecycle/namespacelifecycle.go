@@ -32,6 +32,10 @@ var accessReviews = map[abi.GroupVersionResource]bool{
 	{Group: "authorization.k8s.io", Version: "v1", Resource: "localsubjectaccessreviews"}: true,
 }
 
+// Reads is the manifest's reads of its loadable forms (abi/SPEC.md 2.1): who does what to which
+// object, never the object itself.
+var Reads = []string{"/request/kind", "/request/resource", "/request/name", "/request/namespace", "/request/operation"}
+
 // Plugin is the NamespaceLifecycle admission plugin.
 type Plugin struct {
 	host abi.Host

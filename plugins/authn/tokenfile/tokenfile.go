@@ -21,6 +21,10 @@ const Name = "tokenfile"
 
 func init() { plugins.Register(Name, func() abi.Plugin { return &Authenticator{} }) }
 
+// Reads is the manifest's reads of its loadable forms (abi/SPEC.md 2.1): the bearer token only;
+// headers and certificates are not sent.
+var Reads = []string{"/spec/token"}
+
 // Config is the plugin's configuration.
 type Config struct {
 	// Tokens is the token file's contents, in kube's CSV format.

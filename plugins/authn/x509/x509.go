@@ -25,6 +25,10 @@ const Name = "x509"
 
 func init() { plugins.Register(Name, func() abi.Plugin { return &Authenticator{} }) }
 
+// Reads is the manifest's reads of its loadable forms (abi/SPEC.md 2.1): the verified chain
+// only; headers and tokens are not sent.
+var Reads = []string{"/spec/clientCertificates"}
+
 // Authenticator maps a verified client certificate to a user.
 type Authenticator struct {
 	mu sync.Mutex

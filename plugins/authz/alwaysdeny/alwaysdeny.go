@@ -18,6 +18,10 @@ const Reason = "Everything is forbidden."
 
 func init() { plugins.Register(Name, func() abi.Plugin { return &Authorizer{} }) }
 
+// Reads is the manifest's reads of its loadable forms (abi/SPEC.md 2.1): it reads nothing of a
+// review, so it is sent only the review's apiVersion and kind.
+var Reads = []string{}
+
 // Authorizer answers no opinion, with kube's reason.
 type Authorizer struct{}
 

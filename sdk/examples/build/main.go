@@ -28,6 +28,11 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/kapi-dev/kapi/plugins/admission/namespacelifecycle"
+	"github.com/kapi-dev/kapi/plugins/authn/tokenfile"
+	"github.com/kapi-dev/kapi/plugins/authn/x509"
+	"github.com/kapi-dev/kapi/plugins/authz/alwaysallow"
+	"github.com/kapi-dev/kapi/plugins/authz/alwaysdeny"
 	"github.com/kapi-dev/kapi/sdk/examples/defaultlabel"
 	"github.com/kapi-dev/kapi/sdk/examples/nolatest"
 )
@@ -224,34 +229,40 @@ func buildExamples(root, out string) error {
 }
 
 // builtins are the built-ins with a loadable form: folder, package under plugins/loadable,
-// manifest kind, and the resources they read.
-var builtins = []struct{ name, kind, reads string }{
-	{"x509", "Authenticator", ""},
-	{"tokenfile", "Authenticator", ""},
-	{"alwaysallow", "Authorizer", ""},
-	{"alwaysdeny", "Authorizer", ""},
-	{"namespacelifecycle", "ValidatingAdmission", "namespaces"},
+// manifest kind, the resource they read through the host, and their reads (abi/SPEC.md 2.1).
+var builtins = []struct {
+	name, kind, resource string
+	reads                []string
+}{
+	{"x509", "Authenticator", "", x509.Reads},
+	{"tokenfile", "Authenticator", "", tokenfile.Reads},
+	{"alwaysallow", "Authorizer", "", alwaysallow.Reads},
+	{"alwaysdeny", "Authorizer", "", alwaysdeny.Reads},
+	{"namespacelifecycle", "ValidatingAdmission", "namespaces", namespacelifecycle.Reads},
 }
 
-func builtinManifest(name, kind, mode, entry, reads string) string {
+func builtinManifest(name, kind, mode, entry, resource string, reads []string) string {
 	m := fmt.Sprintf("name: %s\nkind: %s\nabiVersion: \"1.1\"\nmode: %s\nentry: %s\nfailurePolicy: Fail\n", name, kind, mode, entry)
-	if reads != "" {
-		m += fmt.Sprintf("capabilities:\n  resources:\n  - {group: \"\", version: v1, resource: %s, verbs: [get, list]}\n", reads)
+	if resource != "" {
+		m += fmt.Sprintf("capabilities:\n  resources:\n  - {group: \"\", version: v1, resource: %s, verbs: [get, list]}\n", resource)
 	}
-	return m
+	if len(reads) == 0 {
+		return m + "reads: []  # nothing of the review is sent but its apiVersion and kind (abi/SPEC.md 2.1)\n"
+	}
+	return m + readsYAML(reads)
 }
 
 func buildBuiltins(root, out string) error {
 	for _, b := range builtins {
 		pkg := "plugins/loadable/" + b.name
-		dir, err := folder(out, b.name+"-wasm", builtinManifest(b.name, b.kind, "wasm", "plugin.wasm", b.reads))
+		dir, err := folder(out, b.name+"-wasm", builtinManifest(b.name, b.kind, "wasm", "plugin.wasm", b.resource, b.reads))
 		if err != nil {
 			return err
 		}
 		if err := goBuild(root, pkg, filepath.Join(dir, "plugin.wasm"), true); err != nil {
 			return err
 		}
-		dir, err = folder(out, b.name+"-process", builtinManifest(b.name, b.kind, "process", b.name, b.reads))
+		dir, err = folder(out, b.name+"-process", builtinManifest(b.name, b.kind, "process", b.name, b.resource, b.reads))
 		if err != nil {
 			return err
 		}

@@ -23,6 +23,11 @@ import (
 	"github.com/kapi-dev/kapi/abi"
 )
 
+// Reads are the parts of a SubjectAccessReview the policy reads, its manifest's reads
+// (abi/SPEC.md 2.1; manifest.yaml lists the same, which a test checks): the user and what they
+// ask to do to a resource. Groups, extra and non-resource requests are not sent.
+var Reads = []string{"/spec/user", "/spec/resourceAttributes"}
+
 // Config is the plugin's configuration, decoded strictly.
 type Config struct {
 	// Label is the namespace label naming the owner; default "owner".

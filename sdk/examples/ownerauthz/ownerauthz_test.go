@@ -3,6 +3,7 @@ package ownerauthz_test
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,7 +55,7 @@ func cases() []pluginkit.Case {
 }
 
 func spec(reader pluginapi.ObjectReader) pluginkit.Spec {
-	return pluginkit.Spec{Name: "ownerauthz", Kind: abi.KindAuthorizer, Config: `{"label":"owner"}`, Reader: reader,
+	return pluginkit.Spec{Name: "ownerauthz", Kind: abi.KindAuthorizer, Config: `{"label":"owner"}`, Reader: reader, Reads: ownerauthz.Reads,
 		Capabilities: pluginapi.Capabilities{Resources: []pluginapi.ResourceCapability{{Version: "v1", Resource: "namespaces", Verbs: []string{"get"}}}}}
 }
 
@@ -64,6 +65,22 @@ func spec(reader pluginapi.ObjectReader) pluginkit.Spec {
 func TestOwnerAuthz(t *testing.T) {
 	s := spec(namespacesReader())
 	pluginkit.Run(t, cases(), pluginkit.Native(s, &ownerauthz.Plugin{}), pluginkit.Process(s, "./process"))
+}
+
+// TestManifestReads checks that the manifest an operator deploys declares the reads the tests
+// run with.
+func TestManifestReads(t *testing.T) {
+	data, err := os.ReadFile("manifest.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := pluginapi.DecodeManifest(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.Reads, ownerauthz.Reads) {
+		t.Errorf("manifest.yaml reads %q, the package's Reads %q", m.Reads, ownerauthz.Reads)
+	}
 }
 
 // TestWithoutTheCapability shows the host enforcing the manifest: a plugin that does not declare
