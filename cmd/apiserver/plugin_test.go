@@ -88,7 +88,7 @@ func TestPluginInspect(t *testing.T) {
 		{"wasm folder", filepath.Join(dir, "default-label"), 0,
 			[]string{"name:        default-label", "kind:        MutatingAdmission", "mode:        wasm", "sent:        /request/operation /request/subResource /request/object/metadata/labels", "kapi_admit(i32, i32) -> i64", "ok"}},
 		{"process manifest", filepath.Join(dir, "ownerauthz", "manifest.yaml"), 0,
-			[]string{"kind:        Authorizer", "mode:        process", "resource:    /v1 namespaces (get)", "sent:        whole reviews", "ok"}},
+			[]string{"kind:        Authorizer", "mode:        process", "resource:    /v1 namespaces (get)", "sent:        /spec/user /spec/resourceAttributes", "ok"}},
 		{"manifest problem", broken, 1, []string{`problem: manifest "broken": kind: "Admission" is not one of`}},
 		{"garbage module", garbage, 1, []string{"problem: compiling"}},
 	}
