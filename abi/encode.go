@@ -234,16 +234,7 @@ func (u *UserInfo) appendJSON(b []byte) []byte {
 	}
 	if len(u.Extra) > 0 {
 		b = appendMemberName(b, open, "extra")
-		b = append(b, '{')
-		for i, k := range sortedKeys(u.Extra) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = AppendJSONString(b, k)
-			b = append(b, ':')
-			b = appendJSONStrings(b, u.Extra[k])
-		}
-		b = append(b, '}')
+		b = appendJSONStringLists(b, u.Extra)
 	}
 	return append(b, '}')
 }
