@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/kapi-dev/kapi/abi"
 )
 
@@ -97,6 +99,13 @@ func WithFailurePolicy(m *Manifest, mode Mode, p abi.Plugin, metrics *Metrics, l
 		logger = slog.Default()
 	}
 	g := &guard{manifest: m, mode: mode, plugin: p, metrics: metrics, logger: logger.With("plugin", m.Name)}
+	if metrics != nil {
+		// Resolved once: looking a series up by its labels cost each call more than counting.
+		labels := []string{m.Name, string(m.Kind), string(mode)}
+		g.calls = metrics.Calls.WithLabelValues(labels...)
+		g.rejections = metrics.Rejections.WithLabelValues(labels...)
+		g.duration = metrics.Duration.WithLabelValues(labels...)
+	}
 	var ok bool
 	switch m.Kind {
 	case abi.KindAuthenticator:
@@ -123,15 +132,18 @@ func implements(ok bool, m *Manifest) error {
 }
 
 type guard struct {
-	manifest   *Manifest
-	mode       Mode
-	plugin     abi.Plugin
-	metrics    *Metrics
-	logger     *slog.Logger
-	authn      abi.Authenticator
-	authz      abi.Authorizer
-	mutating   abi.MutatingAdmission
-	validating abi.ValidatingAdmission
+	manifest *Manifest
+	mode     Mode
+	plugin   abi.Plugin
+	metrics  *Metrics
+	logger   *slog.Logger
+	// The plugin's series of metrics' calls, rejections and duration; nil without metrics.
+	calls, rejections prometheus.Counter
+	duration          prometheus.Observer
+	authn             abi.Authenticator
+	authz             abi.Authorizer
+	mutating          abi.MutatingAdmission
+	validating        abi.ValidatingAdmission
 }
 
 func (g *guard) Provision(ctx context.Context, config []byte, host abi.Host) error {
@@ -151,12 +163,11 @@ func (g *guard) begin(ctx context.Context) (context.Context, context.CancelFunc,
 
 // end records a call and, for a failed one, returns the policy's error (nil for Ignore).
 func (g *guard) end(start time.Time, err error, rejected bool) error {
-	kind, mode := string(g.manifest.Kind), string(g.mode)
 	if g.metrics != nil {
-		g.metrics.Calls.WithLabelValues(g.manifest.Name, kind, mode).Inc()
-		g.metrics.Duration.WithLabelValues(g.manifest.Name, kind, mode).Observe(time.Since(start).Seconds())
+		g.calls.Inc()
+		g.duration.Observe(time.Since(start).Seconds())
 		if rejected && err == nil {
-			g.metrics.Rejections.WithLabelValues(g.manifest.Name, kind, mode).Inc()
+			g.rejections.Inc()
 		}
 	}
 	if err == nil {
@@ -164,7 +175,7 @@ func (g *guard) end(start time.Time, err error, rejected bool) error {
 	}
 	reason := ReasonOf(err)
 	if g.metrics != nil {
-		g.metrics.Errors.WithLabelValues(g.manifest.Name, kind, mode, string(reason)).Inc()
+		g.metrics.Errors.WithLabelValues(g.manifest.Name, string(g.manifest.Kind), string(g.mode), string(reason)).Inc()
 	}
 	failed := &FailedCallError{Plugin: g.manifest.Name, Kind: g.manifest.Kind, Reason: reason, Err: err}
 	if g.manifest.FailurePolicy == Ignore {
