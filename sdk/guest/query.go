@@ -19,8 +19,10 @@ import (
 //	q.Scan(review, func(path int, value []byte) { ... })
 type Query struct {
 	// nodes is the paths' tree, flattened: nodes[0] is the top of the document, and a node's
-	// named children are contiguous, so that matching a member name walks one small slice.
+	// named children are contiguous.
 	nodes []queryNode
+	// slots are the nodes' hash tables of their named children (see queryNode.slot0).
+	slots []int32
 }
 
 type queryNode struct {
@@ -31,11 +33,26 @@ type queryNode struct {
 	word uint64
 	// path is the index of the path that ends here, or -1.
 	path int
+	// inner says the node has children, so Scan descends into its value.
+	inner bool
 	// named are the children matching object members: nodes[named0:namedEnd].
 	named0, namedEnd int
 	// star is the child matching every array element ("*"), or 0 for none (the top is no one's
 	// child).
 	star int
+	// A member name is looked up among the named children in a perfect hash table of their
+	// first words and lengths: slots[slot0+slotOf(word, len)] is the first child that can match
+	// (0: none), and sameKey the next with the same word and length (names longer than eight
+	// bytes may share both), so matching a member costs the same with one child or twenty.
+	slot0   int
+	mul     uint64
+	shift   uint
+	sameKey int
+}
+
+// slotOf hashes a member name's first word and length into one of the node's slots.
+func (n *queryNode) slotOf(word uint64, size int) int {
+	return int((word ^ uint64(size)) * n.mul >> n.shift)
 }
 
 // NewQuery compiles paths. Each is a list of object member names, and "*" for every element
@@ -70,6 +87,7 @@ func NewQuery(paths ...[]string) *Query {
 	q := &Query{nodes: []queryNode{{path: root.path}}}
 	order := []*trie{root}
 	for k := 0; k < len(order); k++ {
+		q.nodes[k].inner = len(order[k].children) > 0
 		q.nodes[k].named0 = len(q.nodes)
 		for _, c := range order[k].children {
 			if c.name != "*" {
@@ -86,7 +104,55 @@ func NewQuery(paths ...[]string) *Query {
 			}
 		}
 	}
+	for k := range q.nodes {
+		q.hashNamed(k)
+	}
 	return q
+}
+
+// hashNamed builds node k's table of named children: the smallest power of two at least twice
+// their number, with the first multiplier (of a fixed sequence) that gives each its own slot.
+func (q *Query) hashNamed(k int) {
+	n := &q.nodes[k]
+	count := n.namedEnd - n.named0
+	if count == 0 {
+		return
+	}
+	seed := uint64(0x9e3779b97f4a7c15)
+	for bits := uint(1); ; bits++ {
+		if 1<<bits < 2*count {
+			continue
+		}
+		slots := make([]int32, 1<<bits)
+		for try := 0; try < 64; try++ {
+			seed += 0x9e3779b97f4a7c15 // splitmix64's sequence, made odd below
+			n.mul, n.shift = (seed^seed>>31)*0xbf58476d1ce4e5b9|1, 64-bits
+			clear(slots)
+			unique := true
+			for c := n.named0; c < n.namedEnd && unique; c++ {
+				cn := &q.nodes[c]
+				s := n.slotOf(cn.word, len(cn.name))
+				first := &q.nodes[slots[s]]
+				switch {
+				case slots[s] == 0:
+					slots[s] = int32(c)
+				case first.word != cn.word || len(first.name) != len(cn.name):
+					unique = false
+				}
+			}
+			if unique {
+				for c := n.named0; c < n.namedEnd; c++ { // chain the children sharing a slot
+					cn := &q.nodes[c]
+					if first := int(slots[n.slotOf(cn.word, len(cn.name))]); first != c {
+						cn.sameKey, q.nodes[first].sameKey = q.nodes[first].sameKey, c
+					}
+				}
+				n.slot0 = len(q.slots)
+				q.slots = append(q.slots, slots...)
+				return
+			}
+		}
+	}
 }
 
 // nameWord returns the first eight bytes of name as a little-endian number, zero-padded.
@@ -104,9 +170,10 @@ func nameWord[T string | []byte](name T) uint64 {
 // nothing. Scan reports whether doc is well-formed as far as it had to read it to find the
 // values; it stops at the first malformation.
 //
-// Scan calls nothing for a member that no path names, and reads eight bytes at a time where it
-// can: in a Wasm guest a call, a loop iteration and a taken branch each cost about as much as
-// reading a dozen bytes one by one, so the fewer of them per byte, the faster.
+// Scan reads eight bytes at a time where it can, descends (a call) only into values that paths
+// go through, and gives a value a path ends at to fn once skipped: in a Go Wasm guest (wazero
+// 1.12) a call costs about 7 ns and every taken branch goes through the function's dispatch
+// table, so the fewer of either per byte, the faster.
 func (q *Query) Scan(doc []byte, fn func(path int, value []byte)) bool {
 	_, ok := q.scan(0, doc, skipSpace(doc, 0), fn)
 	return ok
@@ -159,8 +226,10 @@ func (q *Query) scanArray(star int, doc []byte, i int, fn func(int, []byte)) (in
 }
 
 // scanObject reads the members of the object opening at doc[i], descending into those a child
-// of node names and skipping the others. The loop reads names and skips strings and literals
-// itself, eight bytes at a time, because a call per member would cost more than the reading.
+// of node names and skipping the others. It leaves reading names and strings to nameEnd and
+// skipString rather than doing it inline: in Go's wasm port all of a function's branches go
+// through one dispatch table, and a scanObject with short names and strings read inline (no
+// call) measured three times slower than this one.
 func (q *Query) scanObject(node *queryNode, doc []byte, i int, fn func(int, []byte)) (int, bool) {
 	i = skipSpace(doc, i+1)
 	if i < len(doc) && doc[i] == '}' {
@@ -186,7 +255,7 @@ func (q *Query) scanObject(node *queryNode, doc []byte, i int, fn func(int, []by
 			} else {
 				w = nameWord(doc[s:e])
 			}
-			for c := node.named0; c < node.namedEnd; c++ {
+			for c := int(q.slots[node.slot0+node.slotOf(w, size)]); c != 0; c = q.nodes[c].sameKey {
 				if cn := &q.nodes[c]; cn.word == w && len(cn.name) == size && (size <= 8 || cn.name[8:] == string(doc[s+8:e])) {
 					child = c
 					break
@@ -198,13 +267,16 @@ func (q *Query) scanObject(node *queryNode, doc []byte, i int, fn func(int, []by
 			return 0, false
 		}
 		i = skipSpace(doc, i+1)
-		// The value.
+		// The value: skipped here unless the child has children (a value a path ends at is
+		// skipped too, then given to fn), because a call costs more than skipping a short string.
 		var ok bool
+		start := i
 		switch {
-		case child != 0:
-			i, ok = q.scan(child, doc, i, fn)
 		case i >= len(doc):
 			return 0, false
+		case child != 0 && q.nodes[child].inner:
+			i, ok = q.scan(child, doc, i, fn)
+			child = 0 // scan gave the value to fn
 		case doc[i] == '"':
 			i, ok = skipString(doc, i)
 		case doc[i] == '{' || doc[i] == '[':
@@ -214,6 +286,9 @@ func (q *Query) scanObject(node *queryNode, doc []byte, i int, fn func(int, []by
 		}
 		if !ok {
 			return 0, false
+		}
+		if child != 0 && q.nodes[child].path >= 0 {
+			fn(q.nodes[child].path, doc[start:i])
 		}
 		i = skipSpace(doc, i)
 		switch {
