@@ -103,6 +103,7 @@ const (
 	pathContainer
 	pathContainers
 	pathRequest
+	pathCount
 )
 
 var reviewQuery = guest.NewQuery([][]string{
@@ -126,43 +127,35 @@ var reviewQuery = guest.NewQuery([][]string{
 // one pass over the review. An allowed pod costs it no allocation: the strings are views of the
 // review's bytes (guest.View), used only during the call, and each image is checked as its
 // container ends, so only the floating ones are kept, in a small array (a denial may allocate:
-// it builds a message).
+// it builds a message). The function given to Scan only notes where each value is, and checks a
+// container when it ends: in a Wasm guest a small function is a fast one.
 func (p *Plugin) ValidateRaw(_ context.Context, review []byte) (abi.AdmissionResponse, error) {
-	var rq request
-	var cur container
+	var raw [pathCount][]byte // the last value found at each path
 	var floatingBuf [4]floatingContainer
 	floating := floatingBuf[:0]
-	hasRequest, arrays := false, true
-	view := func(raw []byte) string { s, _ := guest.View(raw); return s }
+	arrays := true
 	reviewQuery.Scan(review, func(path int, value []byte) {
+		raw[path] = value
 		switch path {
-		case pathGroup:
-			rq.group = view(value)
-		case pathResource:
-			rq.resource = view(value)
-		case pathSubResource:
-			rq.subResource = view(value)
-		case pathOperation:
-			rq.operation = view(value)
-		case pathNamespace:
-			rq.namespace = view(value)
-		case pathInitName, pathName:
-			cur.Name = view(value)
-		case pathInitImage, pathImage:
-			cur.Image = view(value)
 		case pathInitContainer, pathContainer:
-			if Floating(cur.Image) {
-				floating = append(floating, floatingContainer{cur, path == pathInitContainer})
+			name, image := pathName, pathImage
+			if path == pathInitContainer {
+				name, image = pathInitName, pathInitImage
 			}
-			cur = container{}
+			if img := view(raw[image]); Floating(img) {
+				floating = append(floating, floatingContainer{container{view(raw[name]), img}, path == pathInitContainer})
+			}
+			raw[name], raw[image] = nil, nil
 		case pathInitContainers, pathContainers:
 			arrays = arrays && (value[0] == '[' || string(value) == "null")
-		case pathRequest:
-			hasRequest = value[0] == '{'
 		}
 	})
-	if !hasRequest {
+	if len(raw[pathRequest]) == 0 || raw[pathRequest][0] != '{' {
 		return abi.AdmissionResponse{}, fmt.Errorf("review has no request")
+	}
+	rq := request{
+		group: view(raw[pathGroup]), resource: view(raw[pathResource]), subResource: view(raw[pathSubResource]),
+		operation: view(raw[pathOperation]), namespace: view(raw[pathNamespace]),
 	}
 	if !p.applies(rq) {
 		return abi.AdmissionResponse{Allowed: true}, nil
@@ -183,6 +176,13 @@ func (p *Plugin) ValidateRaw(_ context.Context, review []byte) (abi.AdmissionRes
 		}
 	}
 	return decide("", bad), nil
+}
+
+// view is the string a raw JSON string holds (guest.View: valid during the call only), or "" for
+// anything else, as decoding into a string field would leave it.
+func view(raw []byte) string {
+	s, _ := guest.View(raw)
+	return s
 }
 
 // floatingContainer is a container with a floating image, as ValidateRaw finds one.
