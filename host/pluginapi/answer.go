@@ -39,17 +39,18 @@ func NewCaller(m *Manifest, roundTrip RoundTrip) (*Caller, error) {
 	return &Caller{plugin: m.Name, roundTrip: roundTrip, reads: reads}, nil
 }
 
-// projected holds the buffers projections are written to; a call's buffer is free again once
-// its RoundTrip returns (the transports copy the request).
-var projected = sync.Pool{New: func() any { return new([]byte) }}
+// requestBuffers hold the requests the Caller writes: the TokenReviews and SubjectAccessReviews it
+// encodes and the projections it makes. A call's buffers are free again once its RoundTrip
+// returns (the transports copy the request).
+var requestBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // send carries a review's JSON to the plugin: the projection of it when the manifest has reads.
 func (c *Caller) send(ctx context.Context, kind abi.Kind, reviewKind string, doc []byte) ([]byte, error) {
 	if c.reads == nil {
 		return c.roundTrip(ctx, kind, doc)
 	}
-	buf := projected.Get().(*[]byte)
-	defer projected.Put(buf)
+	buf := requestBuffers.Get().(*[]byte)
+	defer requestBuffers.Put(buf)
 	req, err := c.reads.Append((*buf)[:0], doc)
 	if err != nil {
 		return nil, fmt.Errorf("projecting %s for plugin %q: %w", reviewKind, c.plugin, err)
@@ -78,16 +79,19 @@ func (c *Caller) Validate(ctx context.Context, review *abi.AdmissionReview) (abi
 	return c.admission(ctx, abi.KindValidatingAdmission, review)
 }
 
+// jsonAppender is a review that abi encodes by hand, byte for byte as json.Marshal would, and
+// without its reflection (TokenReview, SubjectAccessReview).
+type jsonAppender interface{ AppendJSON([]byte) []byte }
+
 // callForStatus makes the call of a review whose answer is the review with its status set
 // (TokenReview, SubjectAccessReview). plain, when not nil, reads the answers it recognises
 // without encoding/json.
-func callForStatus[T any](ctx context.Context, c *Caller, kind abi.Kind, reviewKind string, review any, plain func([]byte) (T, bool)) (T, error) {
+func callForStatus[T any](ctx context.Context, c *Caller, kind abi.Kind, reviewKind string, review jsonAppender, plain func([]byte) (T, bool)) (T, error) {
 	var zero T
-	req, err := json.Marshal(review)
-	if err != nil {
-		return zero, fmt.Errorf("encoding %s for plugin %q: %w", reviewKind, c.plugin, err)
-	}
-	out, err := c.send(ctx, kind, reviewKind, req)
+	buf := requestBuffers.Get().(*[]byte)
+	defer requestBuffers.Put(buf)
+	*buf = review.AppendJSON((*buf)[:0])
+	out, err := c.send(ctx, kind, reviewKind, *buf)
 	if err != nil {
 		return zero, err
 	}

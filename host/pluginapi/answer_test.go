@@ -1,9 +1,11 @@
 package pluginapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/kapi-dev/kapi/abi"
@@ -90,7 +92,7 @@ func TestCallerSendsTheReviewAndPassesRoundTripErrorsOn(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			var sent []byte
 			c := testCaller(t, nil, func(_ context.Context, _ abi.Kind, request []byte) ([]byte, error) {
-				sent = request
+				sent = bytes.Clone(request) // the Caller reuses its buffer once the call returns
 				return nil, failed
 			})
 			if _, err := callKind(context.Background(), c, kind); err != failed {
@@ -103,6 +105,47 @@ func TestCallerSendsTheReviewAndPassesRoundTripErrorsOn(t *testing.T) {
 				t.Errorf("request %s is not a review: %v", sent, err)
 			}
 		})
+	}
+}
+
+// TestCallerSendsReviewsAsEncodingJSONWrites pins that TokenReviews and SubjectAccessReviews go
+// out as json.Marshal writes them, a long review before a short one so that a reused buffer
+// holding stale bytes would show, with and without a projection after the encoding.
+func TestCallerSendsReviewsAsEncodingJSONWrites(t *testing.T) {
+	long := strings.Repeat("<long & escaped>", 64)
+	reviews := []any{
+		abi.NewTokenReview(abi.TokenReviewSpec{Token: long, Audiences: []string{"a"},
+			Headers: map[string][]string{"B": {long}, "A": nil}, ClientCertificates: [][]byte{{0x30, 0x82}, nil}}),
+		abi.NewTokenReview(abi.TokenReviewSpec{Token: "t"}),
+		abi.NewSubjectAccessReview(abi.SubjectAccessReviewSpec{User: long, Groups: []string{"g"}, Extra: map[string][]string{"k": {long}},
+			ResourceAttributes: &abi.ResourceAttributes{Verb: "get", Resource: "pods"}}),
+		abi.NewSubjectAccessReview(abi.SubjectAccessReviewSpec{NonResourceAttributes: &abi.NonResourceAttributes{Path: "/healthz"}}),
+	}
+	for _, reads := range [][]string{nil, {"/spec"}} {
+		var sent []byte
+		c := testCaller(t, reads, func(_ context.Context, _ abi.Kind, request []byte) ([]byte, error) {
+			sent = bytes.Clone(request)
+			return []byte(`{"status":{}}`), nil
+		})
+		for _, review := range reviews {
+			var err error
+			switch r := review.(type) {
+			case *abi.TokenReview:
+				_, err = c.Authenticate(context.Background(), r)
+			case *abi.SubjectAccessReview:
+				_, err = c.Authorize(context.Background(), r)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := json.Marshal(review)
+			if reads != nil { // the status, the review's last member, is not read
+				want = append(want[:bytes.LastIndex(want, []byte(`,"status":`))], '}')
+			}
+			if !bytes.Equal(sent, want) {
+				t.Errorf("reads %q: sent %s\nwant %s", reads, sent, want)
+			}
+		}
 	}
 }
 
