@@ -262,11 +262,17 @@ func (q *Query) scanObject(node *queryNode, doc []byte, i int, fn func(int, []by
 				}
 			}
 		}
-		i = skipSpace(doc, e+1)
+		i = e + 1
+		if i < len(doc) && doc[i] <= ' ' {
+			i = spaceEnd(doc, i)
+		}
 		if i >= len(doc) || doc[i] != ':' {
 			return 0, false
 		}
-		i = skipSpace(doc, i+1)
+		i++
+		if i < len(doc) && doc[i] <= ' ' {
+			i = spaceEnd(doc, i)
+		}
 		// The value: skipped here unless the child has children (a value a path ends at is
 		// skipped too, then given to fn), because a call costs more than skipping a short string.
 		var ok bool
@@ -290,7 +296,9 @@ func (q *Query) scanObject(node *queryNode, doc []byte, i int, fn func(int, []by
 		if child != 0 && q.nodes[child].path >= 0 {
 			fn(q.nodes[child].path, doc[start:i])
 		}
-		i = skipSpace(doc, i)
+		if i < len(doc) && doc[i] <= ' ' {
+			i = spaceEnd(doc, i)
+		}
 		switch {
 		case i >= len(doc):
 			return 0, false
@@ -299,7 +307,10 @@ func (q *Query) scanObject(node *queryNode, doc []byte, i int, fn func(int, []by
 		case doc[i] != ',':
 			return 0, false
 		}
-		i = skipSpace(doc, i+1)
+		i++
+		if i < len(doc) && doc[i] <= ' ' {
+			i = spaceEnd(doc, i)
+		}
 	}
 }
 
@@ -339,3 +350,10 @@ func nameEnd(doc []byte, i int) (int, bool) {
 		escaped = true
 	}
 }
+
+// spaceEnd is skipSpace, kept out of scanObject (which calls it only at whitespace, which the
+// host's encoder never writes): inlined there four times, its loops made scanObject larger, and
+// in Go's wasm port every branch of a larger function costs more.
+//
+//go:noinline
+func spaceEnd(doc []byte, i int) int { return skipSpace(doc, i) }
