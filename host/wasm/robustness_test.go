@@ -180,7 +180,7 @@ func TestUnknownABIMajorRefusedAtLoad(t *testing.T) {
 	r := newRuntime(t, wasm.RuntimeConfig{Logger: slog.New(slog.DiscardHandler)})
 	m := manifest(t, "{name: future, kind: ValidatingAdmission, abiVersion: '1.0', entry: f.wasm}")
 	_, err := r.Load(context.Background(), m, module, nil)
-	want := `loading wasm plugin "future": plugin speaks ABI 2.0, host speaks ABI 1.0: major versions differ`
+	want := `loading wasm plugin "future": plugin speaks ABI 2.0, host speaks ABI ` + abi.Version + `: major versions differ`
 	if err == nil || err.Error() != want {
 		t.Fatalf("load: %v\nwant: %s", err, want)
 	}
