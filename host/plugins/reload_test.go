@@ -130,7 +130,9 @@ func TestBrokenReloadKeepsTheOldVersion(t *testing.T) {
 	}{
 		{"garbage module", func(t *testing.T, f *reloadFixture) { writeFile(t, module(f), []byte("\x00asm garbage"), 0o644) }, "compiling"},
 		{"bad manifest", func(t *testing.T, f *reloadFixture) { edit(t, manifest(f), "entry:", "entyr:") }, `unknown field "entyr"`},
-		{"unknown ABI major", func(t *testing.T, f *reloadFixture) { edit(t, manifest(f), `abiVersion: "`+abi.Version+`"`, `abiVersion: "2.0"`) }, "abiVersion"},
+		{"unknown ABI major", func(t *testing.T, f *reloadFixture) {
+			edit(t, manifest(f), `abiVersion: "`+abi.Version+`"`, `abiVersion: "2.0"`)
+		}, "abiVersion"},
 		{"kind changed", func(t *testing.T, f *reloadFixture) {
 			edit(t, manifest(f), "kind: ValidatingAdmission", "kind: MutatingAdmission")
 		}, "a kind changes only with a restart"},
