@@ -114,9 +114,17 @@ func (c *Chain) Mutate(ctx context.Context, a *Attributes) (runtime.Object, erro
 		return nil, err
 	}
 	// current is the typed object objJSON encodes, nil once a patch was applied to the JSON only.
+	// stale says a label patch changed current but not yet objJSON and the review: they are
+	// brought up to date only for a plugin after it, so the last plugin's patch costs no encoding.
 	current := a.Object
-	changed := false
+	changed, stale := false, false
 	for _, m := range c.mutating {
+		if stale {
+			if objJSON, err = encodeObject(current, a.Kind); err != nil {
+				return nil, apierrors.NewInternalError(fmt.Errorf("encoding the object patched by admission: %w", err))
+			}
+			review, stale = withObject(review, objJSON), false
+		}
 		resp, err := m.Plugin.Admit(ctx, review)
 		if err != nil {
 			return nil, callError(m.Name, err)
@@ -134,35 +142,25 @@ func (c *Chain) Mutate(ctx context.Context, a *Attributes) (runtime.Object, erro
 		if objJSON == nil {
 			return nil, apierrors.NewInternalError(fmt.Errorf("admission plugin %q patched a request without an object", m.Name))
 		}
-		var patched []byte
-		var obj runtime.Object
-		objChanged, labelsOnly := false, false
 		if current != nil {
-			obj, objChanged, labelsOnly = applyLabelPatch(current, resp.Patch)
+			if obj, objChanged, labelsOnly := applyLabelPatch(current, resp.Patch); labelsOnly {
+				if objChanged {
+					current, changed, stale = obj, true, true
+				}
+				continue
+			}
 		}
-		if labelsOnly {
-			if !objChanged {
-				continue
-			}
-			if patched, err = encodeObject(obj, a.Kind); err != nil {
-				return nil, apierrors.NewInternalError(fmt.Errorf("encoding the object patched by admission plugin %q: %w", m.Name, err))
-			}
-			current = obj
-		} else {
-			if patched, err = applyJSONPatch(m.Name, objJSON, resp.Patch); err != nil {
-				return nil, err
-			}
-			if patched == nil {
-				continue
-			}
-			current = nil
+		patched, err := applyJSONPatch(m.Name, objJSON, resp.Patch)
+		if err != nil {
+			return nil, err
+		}
+		if patched == nil {
+			continue
 		}
 		// Only a patch that changed the object costs a new review for the plugins after it; the
 		// rest of the request is as it was.
-		objJSON, changed = patched, true
-		req := *review.Request
-		req.Object = objJSON
-		review = abi.NewAdmissionReview(&req)
+		objJSON, changed, current = patched, true, nil
+		review = withObject(review, objJSON)
 	}
 	if !changed {
 		return a.Object, nil
@@ -178,6 +176,13 @@ func (c *Chain) Mutate(ctx context.Context, a *Attributes) (runtime.Object, erro
 		return nil, apierrors.NewInternalError(fmt.Errorf("decoding the object patched by admission: %w", err))
 	}
 	return out, nil
+}
+
+// withObject returns a review of the same request with another object.
+func withObject(review *abi.AdmissionReview, objJSON []byte) *abi.AdmissionReview {
+	req := *review.Request
+	req.Object = objJSON
+	return abi.NewAdmissionReview(&req)
 }
 
 // applyJSONPatch applies a plugin's JSON patch to the object's JSON. It returns nil when the

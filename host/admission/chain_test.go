@@ -245,3 +245,28 @@ func (benchPlugin) Admit(_ context.Context, r *abi.AdmissionReview) (abi.Admissi
 	}
 	return abi.AdmissionResponse{Allowed: true}, nil
 }
+
+// TestLabelPatchThenJSONPatch has a label patch (applied to the typed object, its JSON brought
+// up to date only when needed) followed by generic patches: one that changes nothing, one that
+// changes the data. Each plugin must see the labels the first one added, and the result must hold
+// both changes.
+func TestLabelPatchThenJSONPatch(t *testing.T) {
+	label := &plugin{resp: patching(`[{"op":"add","path":"/metadata/labels","value":{"a":"1"}}]`)}
+	same := &plugin{resp: patching(`[{"op":"add","path":"/data/k","value":"v"}]`)}
+	data := &plugin{resp: patching(`[{"op":"add","path":"/data/x","value":"y"}]`)}
+	last := &plugin{resp: allow()}
+	c := NewNamedChain([]Mutating{{"label", label}, {"same", same}, {"data", data}, {"last", last}}, nil)
+	out, err := c.Mutate(context.Background(), configMapAttrs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cm := out.(*corev1.ConfigMap); cm.Labels["a"] != "1" || cm.Data["x"] != "y" || cm.Data["k"] != "v" {
+		t.Errorf("mutated object %+v, want label a=1 and data k=v, x=y", cm)
+	}
+	for _, p := range []*plugin{same, data, last} {
+		var seen corev1.ConfigMap
+		if err := json.Unmarshal(p.reviews[0].Request.Object, &seen); err != nil || seen.Labels["a"] != "1" {
+			t.Errorf("a plugin after the label patch saw %+v (%v)", seen, err)
+		}
+	}
+}
