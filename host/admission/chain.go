@@ -336,10 +336,16 @@ func encodeObject(obj runtime.Object, gvk schema.GroupVersionKind) ([]byte, erro
 
 func encodeOptions(opts runtime.Object) ([]byte, error) {
 	kind := ""
-	switch opts.(type) {
+	switch o := opts.(type) {
 	case *metav1.CreateOptions:
+		if o.Kind == "" && o.APIVersion == "" {
+			return appendWriteOptions(nil, "CreateOptions", o.DryRun, o.FieldManager, o.FieldValidation), nil
+		}
 		kind = "CreateOptions"
 	case *metav1.UpdateOptions:
+		if o.Kind == "" && o.APIVersion == "" {
+			return appendWriteOptions(nil, "UpdateOptions", o.DryRun, o.FieldManager, o.FieldValidation), nil
+		}
 		kind = "UpdateOptions"
 	case *metav1.DeleteOptions:
 		kind = "DeleteOptions"
@@ -347,6 +353,34 @@ func encodeOptions(opts runtime.Object) ([]byte, error) {
 		kind = "PatchOptions"
 	}
 	return encodeObject(opts, metav1.SchemeGroupVersion.WithKind(kind))
+}
+
+// appendWriteOptions writes CreateOptions or UpdateOptions (which have the same fields) without
+// their type meta set, byte for byte as encodeObject does, without reflection: every create and
+// update with admission plugins encodes its options twice, once per stage.
+func appendWriteOptions(b []byte, kind string, dryRun []string, fieldManager, fieldValidation string) []byte {
+	b = append(b, `{"kind":"`...)
+	b = append(b, kind...)
+	b = append(b, `","apiVersion":"meta.k8s.io/v1"`...)
+	if len(dryRun) > 0 {
+		b = append(b, `,"dryRun":[`...)
+		for i, d := range dryRun {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = abi.AppendJSONString(b, d)
+		}
+		b = append(b, ']')
+	}
+	if fieldManager != "" {
+		b = append(b, `,"fieldManager":`...)
+		b = abi.AppendJSONString(b, fieldManager)
+	}
+	if fieldValidation != "" {
+		b = append(b, `,"fieldValidation":`...)
+		b = abi.AppendJSONString(b, fieldValidation)
+	}
+	return append(b, '}')
 }
 
 // withTypeMeta puts kind and apiVersion first in a JSON object that lacks them.

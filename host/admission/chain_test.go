@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -267,6 +268,30 @@ func TestLabelPatchThenJSONPatch(t *testing.T) {
 		var seen corev1.ConfigMap
 		if err := json.Unmarshal(p.reviews[0].Request.Object, &seen); err != nil || seen.Labels["a"] != "1" {
 			t.Errorf("a plugin after the label patch saw %+v (%v)", seen, err)
+		}
+	}
+}
+
+// TestWriteOptionsEncoding pins the reflection-free encoding of create and update options to
+// what encoding them generically gives.
+func TestWriteOptionsEncoding(t *testing.T) {
+	for _, opts := range []runtime.Object{
+		&metav1.CreateOptions{},
+		&metav1.CreateOptions{FieldManager: "kubectl-client-side-apply"},
+		&metav1.CreateOptions{DryRun: []string{"All"}, FieldManager: `m<"\>`, FieldValidation: "Strict"},
+		&metav1.UpdateOptions{FieldValidation: "Warn"},
+		&metav1.UpdateOptions{DryRun: []string{}, FieldManager: "ü"},
+	} {
+		got, err := encodeOptions(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := encodeObject(opts, metav1.SchemeGroupVersion.WithKind(reflect.TypeOf(opts).Elem().Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%#v:\n got %s\nwant %s", opts, got, want)
 		}
 	}
 }
