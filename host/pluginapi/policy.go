@@ -155,11 +155,18 @@ func (g *guard) Provision(ctx context.Context, config []byte, host abi.Host) err
 
 func (g *guard) Close() error { return g.plugin.Close() }
 
-// begin starts a call: the deadline and the timer.
+// begin starts a call: the deadline and the timer. The Wasm and process runtimes hold each call
+// to limits.timeout themselves (a per-instance timer, a gRPC deadline), so only a built-in's call
+// gets its deadline here: a context timer per call cost a Wasm call more than its host side.
 func (g *guard) begin(ctx context.Context) (context.Context, context.CancelFunc, time.Time) {
+	if g.mode != ModeNative {
+		return ctx, noCancel, time.Now()
+	}
 	ctx, cancel := context.WithTimeout(ctx, g.manifest.Timeout())
 	return ctx, cancel, time.Now()
 }
+
+func noCancel() {}
 
 // end records a call and, for a failed one, returns the policy's error (nil for Ignore).
 func (g *guard) end(start time.Time, err error, rejected bool) error {
