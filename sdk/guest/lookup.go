@@ -315,16 +315,7 @@ func stringSpecial(w uint64) uint64 {
 // skipString returns the index after the string starting at doc[i] (a '"').
 func skipString(doc []byte, i int) (int, bool) {
 	for i++; ; i += 2 { // over a backslash and the byte it escapes
-		for ; i+8 <= len(doc); i += 8 {
-			w := binary.LittleEndian.Uint64(doc[i:])
-			if m := bytesEqual(w, '"') | bytesEqual(w, '\\'); m != 0 {
-				i += firstMarked(m)
-				break
-			}
-		}
-		for i < len(doc) && doc[i] != '"' && doc[i] != '\\' {
-			i++
-		}
+		i = quoteOrBackslash(doc, i)
 		if i >= len(doc) {
 			return 0, false
 		}
@@ -332,6 +323,20 @@ func skipString(doc []byte, i int) (int, bool) {
 			return i + 1, true
 		}
 	}
+}
+
+// quoteOrBackslash returns the index of the first '"' or '\\' at or after doc[i], or len(doc).
+func quoteOrBackslash(doc []byte, i int) int {
+	for ; i+8 <= len(doc); i += 8 {
+		w := binary.LittleEndian.Uint64(doc[i:])
+		if m := bytesEqual(w, '"') | bytesEqual(w, '\\'); m != 0 {
+			return i + firstMarked(m)
+		}
+	}
+	for i < len(doc) && doc[i] != '"' && doc[i] != '\\' {
+		i++
+	}
+	return i
 }
 
 // skipValue returns the index after the value starting at doc[i].

@@ -334,16 +334,7 @@ func (q *Query) escapedMember(node *queryNode, quoted []byte) int {
 func nameEnd(doc []byte, i int) (int, bool) {
 	escaped := false
 	for ; ; i += 2 { // over a backslash and the byte it escapes
-		for ; i+8 <= len(doc); i += 8 {
-			w := binary.LittleEndian.Uint64(doc[i:])
-			if m := bytesEqual(w, '"') | bytesEqual(w, '\\'); m != 0 {
-				i += firstMarked(m)
-				break
-			}
-		}
-		for i < len(doc) && doc[i] != '"' && doc[i] != '\\' {
-			i++
-		}
+		i = quoteOrBackslash(doc, i)
 		if i >= len(doc) || doc[i] == '"' {
 			return min(i, len(doc)), escaped
 		}
