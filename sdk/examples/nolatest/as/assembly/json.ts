@@ -1,0 +1,192 @@
+// A JSON reader over raw linear memory that never allocates: it skips values, finds members and
+// decodes strings into a buffer the caller names. Input comes from the host, which sends valid
+// JSON; malformed input traps, which fails the call (abi/SPEC.md 3.4).
+
+// The end of the document being read.
+let inputEnd: usize = 0;
+
+export function setInput(ptr: usize, len: usize): void {
+  inputEnd = ptr + len;
+}
+
+// at is the byte at p, or 0 past the end of the input (never a byte of valid JSON outside strings).
+@inline export function at(p: usize): u32 {
+  return p < inputEnd ? <u32>load<u8>(p) : 0;
+}
+
+export function ws(p: usize): usize {
+  let c = at(p);
+  while (c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09) c = at(++p);
+  return p;
+}
+
+// skipString returns the position after the string that opens at p.
+export function skipString(p: usize): usize {
+  p++;
+  while (true) {
+    const c = at(p);
+    if (c == 0x22) return p + 1;
+    if (c == 0x5c) p += 2;
+    else if (c == 0 && p >= inputEnd) unreachable();
+    else p++;
+  }
+}
+
+// skipValue returns the position after the value that starts at p.
+export function skipValue(p: usize): usize {
+  let c = at(p);
+  if (c == 0x22) return skipString(p);
+  if (c == 0x7b || c == 0x5b) {
+    let depth = 0;
+    while (true) {
+      c = at(p);
+      if (c == 0x22) { p = skipString(p); continue; }
+      if (c == 0x7b || c == 0x5b) depth++;
+      else if (c == 0x7d || c == 0x5d) { if (--depth == 0) return p + 1; }
+      else if (c == 0 && p >= inputEnd) unreachable();
+      p++;
+    }
+  }
+  while (c != 0x2c && c != 0x7d && c != 0x5d && c != 0x20 && c != 0x0a && c != 0x0d && c != 0x09 && c != 0) c = at(++p);
+  return p;
+}
+
+// afterMember moves past the separator that follows a member or element: it returns the next
+// member's position, or 0 when the object or array closed (closeAt is then set past it).
+export let closeAt: usize = 0;
+
+export function afterMember(p: usize): usize {
+  p = ws(p);
+  const c = at(p);
+  if (c == 0x2c) return ws(p + 1);
+  if (c == 0x7d || c == 0x5d) { closeAt = p + 1; return 0; }
+  unreachable();
+  return 0;
+}
+
+// firstMember returns the position of the first member of the object or array at p (a key's
+// quote or an element), or 0 when it is empty (closeAt is then set past it).
+export function firstMember(p: usize): usize {
+  p = ws(p + 1);
+  const c = at(p);
+  if (c == 0x7d || c == 0x5d) { closeAt = p + 1; return 0; }
+  return p;
+}
+
+// The key read by readKey: its raw bytes (without quotes) and the value's position.
+export let keyStart: usize = 0;
+export let keyLen: usize = 0;
+
+export function readKey(p: usize): usize {
+  if (at(p) != 0x22) unreachable();
+  keyStart = p + 1;
+  const after = skipString(p);
+  keyLen = after - 1 - keyStart;
+  p = ws(after);
+  if (at(p) != 0x3a) unreachable();
+  return ws(p + 1);
+}
+
+// keyIs says whether the key read last is lit, byte for byte (member names are matched exactly,
+// as in a JSON pointer of the manifest's reads).
+export function keyIs(lit: string): bool {
+  return bytesAre(keyStart, keyLen, lit);
+}
+
+export function bytesAre(p: usize, len: usize, lit: string): bool {
+  if (<i32>len != lit.length) return false;
+  const s = changetype<usize>(lit);
+  for (let i: usize = 0; i < len; i++) {
+    if (<u32>load<u8>(p + i) != <u32>load<u16>(s + (i << 1))) return false;
+  }
+  return true;
+}
+
+// The string decoded by decodeString: where its UTF-8 bytes are and how many.
+export let strPtr: usize = 0;
+export let strLen: usize = 0;
+
+// decodeString decodes the JSON value at p as a string. A string without escapes is its own raw
+// bytes; one with escapes is decoded to scratch (at most as long as the raw string). Any other
+// value decodes as "", as ValidateRaw reads it.
+export function decodeString(p: usize, scratch: usize): void {
+  strPtr = 0;
+  strLen = 0;
+  if (p == 0 || at(p) != 0x22) return;
+  const start = p + 1;
+  const end = skipString(p) - 1;
+  let q = start;
+  while (q < end && load<u8>(q) != 0x5c) q++;
+  if (q == end) {
+    strPtr = start;
+    strLen = end - start;
+    return;
+  }
+  memory.copy(scratch, start, q - start);
+  let o = scratch + (q - start);
+  while (q < end) {
+    let c = <u32>load<u8>(q);
+    if (c != 0x5c) { store<u8>(o++, c); q++; continue; }
+    c = <u32>load<u8>(q + 1);
+    q += 2;
+    switch (c) {
+      case 0x62: store<u8>(o++, 0x08); break;
+      case 0x66: store<u8>(o++, 0x0c); break;
+      case 0x6e: store<u8>(o++, 0x0a); break;
+      case 0x72: store<u8>(o++, 0x0d); break;
+      case 0x74: store<u8>(o++, 0x09); break;
+      case 0x75: {
+        let r = hex4(q);
+        q += 4;
+        if (r >= 0xd800 && r < 0xdc00 && q + 6 <= end && load<u8>(q) == 0x5c && load<u8>(q + 1) == 0x75) {
+          const lo = hex4(q + 2);
+          if (lo >= 0xdc00 && lo < 0xe000) {
+            r = 0x10000 + ((r - 0xd800) << 10) + (lo - 0xdc00);
+            q += 6;
+          }
+        }
+        if (r >= 0xd800 && r < 0xe000) r = 0xfffd; // a lone surrogate, as Go decodes it
+        o = putRune(o, r);
+        break;
+      }
+      default: store<u8>(o++, c); // \" \\ \/
+    }
+  }
+  strPtr = scratch;
+  strLen = o - scratch;
+}
+
+function hex4(p: usize): u32 {
+  let r: u32 = 0;
+  for (let i: usize = 0; i < 4; i++) {
+    const c = <u32>load<u8>(p + i);
+    let d: u32;
+    if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+    else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
+    else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
+    else { unreachable(); d = 0; }
+    r = (r << 4) | d;
+  }
+  return r;
+}
+
+// putRune writes r as UTF-8 at o and returns the position after it.
+export function putRune(o: usize, r: u32): usize {
+  if (r < 0x80) { store<u8>(o, r); return o + 1; }
+  if (r < 0x800) {
+    store<u8>(o, 0xc0 | (r >> 6));
+    store<u8>(o + 1, 0x80 | (r & 0x3f));
+    return o + 2;
+  }
+  if (r < 0x10000) {
+    store<u8>(o, 0xe0 | (r >> 12));
+    store<u8>(o + 1, 0x80 | ((r >> 6) & 0x3f));
+    store<u8>(o + 2, 0x80 | (r & 0x3f));
+    return o + 3;
+  }
+  store<u8>(o, 0xf0 | (r >> 18));
+  store<u8>(o + 1, 0x80 | ((r >> 12) & 0x3f));
+  store<u8>(o + 2, 0x80 | ((r >> 6) & 0x3f));
+  store<u8>(o + 3, 0x80 | (r & 0x3f));
+  return o + 4;
+}
