@@ -5,9 +5,10 @@
 import { ensure, pack } from "./memory";
 
 // The allowed answer, copied into a static buffer once, at instantiation, so that an allowed
-// call writes nothing.
-const allowedText = '{"response":{"allowed":true}}';
-const allowedPtr = memory.data(32);
+// call writes nothing. It is spelt as the SDK's Go guests spell it, which the host reads without
+// encoding/json (host/pluginapi's plainAdmissionAnswer); the host fills in the empty uid.
+const allowedText = '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"","allowed":true}}';
+const allowedPtr = memory.data(128);
 for (let i = 0; i < allowedText.length; i++) store<u8>(allowedPtr + <usize>i, <u8>allowedText.charCodeAt(i));
 
 // allowed is the packed allowed answer. The host fills in response.uid.
