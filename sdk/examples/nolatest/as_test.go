@@ -2,6 +2,7 @@ package nolatest_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -72,7 +73,15 @@ func asCases() []pluginkit.Case {
 	nullArrays.Request.Object = []byte(`{"spec":{"initContainers":null,"containers":[]}}`)
 	subresource := podReview("UPDATE", "default", "nginx")
 	subresource.Request.SubResource = "status"
+	var containers []string
+	for i := range 500 {
+		containers = append(containers, fmt.Sprintf(`{"name":"c%d","image":"busybox"}`, i))
+	}
+	large := podReview("CREATE", "default")
+	large.Request.Object = []byte(`{"metadata":{"annotations":{"blob":"` + strings.Repeat("x", 300000) + `"}},"spec":{"containers":[` +
+		strings.Join(containers, ",") + `]}}`)
 	return []pluginkit.Case{
+		{Name: "large review and answer: memory grows", Review: large, Want: pluginkit.Want{Message: `container "c498" image "busybox", container "c499" image "busybox"`}},
 		{Name: "quoting as Go's %q", Review: odd, Want: pluginkit.Want{
 			Message: `container "we\"ird\\ñ\a\u00a0" image "café/x\t:latest", container "n" image "", container "" image ""`}},
 		{Name: "null and empty arrays", Review: nullArrays, Want: pluginkit.Want{Allowed: true}},

@@ -38,7 +38,7 @@ let hasRequest = false;
 
 export function kapi_validate(ptr: u32, len: u32): u64 {
   setInput(ptr, len);
-  const scratch = (<usize>ptr + len + 15) & ~15;
+  const scratch = (<usize>ptr + len + 16) & ~15; // past the 0 setInput writes
   const answerAt = (scratch + len + 15) & ~15;
   group = resource = subResource = operation = namespace = initContainers = containers = 0;
   hasRequest = false;

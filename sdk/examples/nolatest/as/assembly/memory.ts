@@ -2,7 +2,7 @@
 // never allocates with new, so the stub runtime's allocator is never called):
 //
 //   exempt namespaces (written once, by kapi_provision)
-//   request buffer    (kapi_alloc: always the same place, one request at a time)
+//   request buffer    (kapi_alloc: always the same place, one request at a time), then a 0
 //   scratch           (decoded strings with escapes: at most the request's length)
 //   answer            (a denial or an error; allowed answers are static)
 //
