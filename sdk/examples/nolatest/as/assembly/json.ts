@@ -26,7 +26,7 @@ const highs: u64 = 0x8080808080808080;
 // skipString returns the position after the string that opens at p. It looks at eight bytes at a
 // time for a quote, a backslash or a control byte (the 0 at the end among them): in x - ones &
 // ~x & highs the lowest set bit marks the first zero byte of x exactly.
-export function skipString(p: usize): usize {
+function skipString(p: usize): usize {
   p++;
   while (true) {
     const w = load<u64>(p);
@@ -198,7 +198,7 @@ function hex4(p: usize): u32 {
 }
 
 // putRune writes r as UTF-8 at o and returns the position after it.
-export function putRune(o: usize, r: u32): usize {
+function putRune(o: usize, r: u32): usize {
   if (r < 0x80) { store<u8>(o, r); return o + 1; }
   if (r < 0x800) {
     store<u8>(o, 0xc0 | (r >> 6));
