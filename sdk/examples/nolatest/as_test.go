@@ -81,6 +81,8 @@ func asCases() []pluginkit.Case {
 	large.Request.Object = []byte(`{"metadata":{"annotations":{"blob":"` + strings.Repeat("x", 300000) + `"}},"spec":{"containers":[` +
 		strings.Join(containers, ",") + `]}}`)
 	return []pluginkit.Case{
+		{Name: "tags as Floating reads them", Review: podReview("CREATE", "default", "nginx:", "a/b/c:v2", "host:5000/a", "host:5000/a:latest", "host:5000/a:1.0", "a@sha256:ff", "x:1:latest", "h:1/latest"),
+			Want: pluginkit.Want{Message: `: container "c0" image "nginx:", container "c2" image "host:5000/a", container "c3" image "host:5000/a:latest", container "c7" image "h:1/latest"`}},
 		{Name: "large review and answer: memory grows", Review: large, Want: pluginkit.Want{Message: `container "c498" image "busybox", container "c499" image "busybox"`}},
 		{Name: "quoting as Go's %q", Review: odd, Want: pluginkit.Want{
 			Message: `container "we\"ird\\ñ\a\u00a0" image "café/x\t:latest", container "n" image "", container "" image ""`}},

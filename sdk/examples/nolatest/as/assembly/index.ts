@@ -200,18 +200,12 @@ function denyFloating(array: usize, scratch: usize, first: bool): bool {
 // floating is nolatest.Floating: no tag and no digest, or the tag "latest". A registry
 // host:port (before the last slash) is not a tag.
 function floating(p: usize, n: usize): bool {
-  let nameStart: usize = 0;
+  let colon: usize = n; // the first colon after the last slash
   for (let i: usize = 0; i < n; i++) {
     const c = load<u8>(p + i);
     if (c == 0x40) return false;
-    if (c == 0x2f) nameStart = i + 1;
+    if (c == 0x2f) colon = n;
+    else if (c == 0x3a && colon == n) colon = i;
   }
-  for (let i = nameStart; i < n; i++) {
-    if (load<u8>(p + i) == 0x3a) {
-      const tag = p + i + 1;
-      const tagLen = n - i - 1;
-      return tagLen == 0 || bytesAre(tag, tagLen, "latest");
-    }
-  }
-  return true;
+  return colon == n || colon == n - 1 || bytesAre(p + colon + 1, n - colon - 1, "latest");
 }

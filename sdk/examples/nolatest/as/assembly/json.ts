@@ -20,6 +20,9 @@ export function ws(p: usize): usize {
   return p;
 }
 
+// firstEscape is where the string skipString skipped last has its first backslash (0: none).
+let firstEscape: usize = 0;
+
 const ones: u64 = 0x0101010101010101;
 const highs: u64 = 0x8080808080808080;
 
@@ -27,6 +30,7 @@ const highs: u64 = 0x8080808080808080;
 // time for a quote, a backslash or a control byte (the 0 at the end among them): in x - ones &
 // ~x & highs the lowest set bit marks the first zero byte of x exactly.
 function skipString(p: usize): usize {
+  firstEscape = 0;
   p++;
   while (true) {
     const w = load<u64>(p);
@@ -39,6 +43,7 @@ function skipString(p: usize): usize {
     if (c == 0x22) return p + 1;
     if (c == 0x5c) {
       if (load<u8>(p + 1) == 0) unreachable();
+      if (firstEscape == 0) firstEscape = p;
       p += 2;
     } else if (c == 0) unreachable();
     else p++; // a control byte: the host sends valid JSON, so none is raw; pass over it
@@ -142,9 +147,8 @@ export function decodeString(p: usize, scratch: usize): void {
   if (p == 0 || at(p) != 0x22) return;
   const start = p + 1;
   const end = skipString(p) - 1;
-  let q = start;
-  while (q < end && load<u8>(q) != 0x5c) q++;
-  if (q == end) {
+  let q = firstEscape;
+  if (q == 0) {
     strPtr = start;
     strLen = end - start;
     return;
