@@ -39,9 +39,8 @@ type Plugin struct {
 	host   abi.Host
 	config []byte
 
-	// pool holds one slot per instance; a nil slot is an instance to be made by the call that
-	// takes it (after a trap or timeout discarded the previous one).
-	pool chan *instance
+	// pool holds the instances (pool.go).
+	pool *pool
 	done chan struct{}
 	// instances finds the instance a host function is called from by its module
 	// (api.Module -> *instance).
@@ -56,15 +55,15 @@ func (p *Plugin) Name() string { return p.manifest.Name }
 // every instance is discarded and remade with it. Load has already provisioned the plugin with its
 // manifest's config, so calling Provision is needed only to change it. No call may run meanwhile.
 func (p *Plugin) Provision(ctx context.Context, config []byte, host abi.Host) error {
-	n := cap(p.pool)
+	n := p.pool.size()
 	slots := make([]*instance, 0, n)
 	for range n {
 		select {
-		case in := <-p.pool:
-			slots = append(slots, in)
+		case <-p.pool.free:
+			slots = append(slots, p.pool.pop())
 		case <-ctx.Done():
 			for _, in := range slots {
-				p.pool <- in
+				p.pool.put(in)
 			}
 			return fmt.Errorf("provisioning plugin %q: %w", p.manifest.Name, ctx.Err())
 		}
@@ -85,7 +84,7 @@ func (p *Plugin) Provision(ctx context.Context, config []byte, host abi.Host) er
 		if err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("provisioning plugin %q: %w", p.manifest.Name, err)
 		}
-		p.pool <- in // nil on failure: remade on use
+		p.pool.put(in) // nil on failure: remade on use
 	}
 	return firstErr
 }
@@ -96,8 +95,9 @@ func (p *Plugin) Close() error {
 	p.closeOnce.Do(func() {
 		close(p.done)
 		ctx := context.Background()
-		for range cap(p.pool) {
-			in := <-p.pool
+		for range p.pool.size() {
+			<-p.pool.free
+			in := p.pool.pop()
 			if in != nil && in.close != nil {
 				_, _ = in.close.Call(ctx)
 			}
@@ -112,8 +112,8 @@ func (p *Plugin) Close() error {
 func (p *Plugin) drain() {
 	for {
 		select {
-		case in := <-p.pool:
-			p.discard(in)
+		case <-p.pool.free:
+			p.discard(p.pool.pop())
 		default:
 			return
 		}
@@ -149,7 +149,7 @@ func (p *Plugin) roundTrip(ctx context.Context, kind abi.Kind, req []byte) ([]by
 	defer p.busy.Dec()
 	if in == nil {
 		if in, err = p.replace(ctx, deadline); err != nil {
-			p.pool <- nil
+			p.pool.put(nil)
 			return nil, p.callError(err)
 		}
 	}
@@ -166,16 +166,16 @@ func (p *Plugin) roundTrip(ctx context.Context, kind abi.Kind, req []byte) ([]by
 		// The deadline passed just as the call returned: the interrupt may be set, so the
 		// instance cannot serve another call, but this answer is whole.
 		p.discard(in)
-		p.pool <- nil
+		p.pool.put(nil)
 		return out, nil
 	}
 	if err != nil {
 		p.discard(in)
-		p.pool <- nil
+		p.pool.put(nil)
 		p.logger.Warn("wasm instance discarded after a failed call", "error", err)
 		return nil, p.callError(err)
 	}
-	p.pool <- in
+	p.pool.put(in)
 	return out, nil
 }
 
@@ -210,15 +210,15 @@ func (p *Plugin) take(ctx context.Context, deadline time.Time) (*instance, error
 	default:
 	}
 	select {
-	case in := <-p.pool:
-		return in, nil
+	case <-p.pool.free:
+		return p.pool.pop(), nil
 	default:
 	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	select {
-	case in := <-p.pool:
-		return in, nil
+	case <-p.pool.free:
+		return p.pool.pop(), nil
 	case <-p.done:
 		return nil, &pluginapi.CallError{Reason: pluginapi.ReasonError, Err: errClosed}
 	case <-ctx.Done():

@@ -102,7 +102,7 @@ func (r *Runtime) load(ctx context.Context, m *pluginapi.Manifest, wasm []byte, 
 		metrics:  r.metrics,
 		busy:     r.metrics.InstancesBusy.WithLabelValues(m.Name),
 		logger:   r.logger.With("plugin", m.Name),
-		pool:     make(chan *instance, m.Limits.Instances),
+		pool:     newPool(m.Limits.Instances),
 		done:     make(chan struct{}),
 
 		instrumented: err == nil,
@@ -139,7 +139,7 @@ func (r *Runtime) load(ctx context.Context, m *pluginapi.Manifest, wasm []byte, 
 			p.drain()
 			return nil, err
 		}
-		p.pool <- in
+		p.pool.put(in)
 	}
 	ok = true
 	return p, nil
