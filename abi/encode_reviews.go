@@ -12,14 +12,20 @@ import (
 
 // AppendJSON appends the review's JSON to b, exactly as json.Marshal writes it.
 func (r *SubjectAccessReview) AppendJSON(b []byte) []byte {
+	return appendReview(b, r.APIVersion, r.Kind, &r.Spec, &r.Status)
+}
+
+// appendReview writes the shape TokenReview and SubjectAccessReview share: apiVersion, kind,
+// spec and status.
+func appendReview[S, T interface{ appendJSON([]byte) []byte }](b []byte, apiVersion, kind string, spec S, status T) []byte {
 	b = append(b, `{"apiVersion":`...)
-	b = AppendJSONString(b, r.APIVersion)
+	b = AppendJSONString(b, apiVersion)
 	b = append(b, `,"kind":`...)
-	b = AppendJSONString(b, r.Kind)
+	b = AppendJSONString(b, kind)
 	b = append(b, `,"spec":`...)
-	b = r.Spec.appendJSON(b)
+	b = spec.appendJSON(b)
 	b = append(b, `,"status":`...)
-	b = r.Status.appendJSON(b)
+	b = status.appendJSON(b)
 	return append(b, '}')
 }
 
@@ -93,15 +99,7 @@ func (st *SubjectAccessReviewStatus) appendJSON(b []byte) []byte {
 
 // AppendJSON appends the review's JSON to b, exactly as json.Marshal writes it.
 func (r *TokenReview) AppendJSON(b []byte) []byte {
-	b = append(b, `{"apiVersion":`...)
-	b = AppendJSONString(b, r.APIVersion)
-	b = append(b, `,"kind":`...)
-	b = AppendJSONString(b, r.Kind)
-	b = append(b, `,"spec":`...)
-	b = r.Spec.appendJSON(b)
-	b = append(b, `,"status":`...)
-	b = r.Status.appendJSON(b)
-	return append(b, '}')
+	return appendReview(b, r.APIVersion, r.Kind, &r.Spec, &r.Status)
 }
 
 func (s *TokenReviewSpec) appendJSON(b []byte) []byte {
