@@ -49,11 +49,16 @@ func cases() []pluginkit.Case {
 	}
 }
 
-// TestNoLatest runs one case table natively and as a Wasm guest; the kit also checks that both
-// modes answer the same, which covers the guest's raw-JSON path against the decoded one.
+// TestNoLatest runs one case table natively and as a Wasm guest, sent the whole review and sent
+// the projection of nolatest.Reads (as make examples' manifest declares); the kit also checks
+// that every mode answers the same, which covers the guest's raw-JSON path against the decoded
+// one, and the reads against what the policy reads.
 func TestNoLatest(t *testing.T) {
 	spec := pluginkit.Spec{Name: "no-latest", Kind: abi.KindValidatingAdmission, Config: `{"exemptNamespaces":["kube-system"]}`}
-	pluginkit.Run(t, cases(), pluginkit.Native(spec, &nolatest.Plugin{}), pluginkit.Wasm(spec, "./wasm"))
+	withReads := spec
+	withReads.Reads = nolatest.Reads
+	pluginkit.Run(t, cases(), pluginkit.Native(spec, &nolatest.Plugin{}), pluginkit.Wasm(spec, "./wasm"),
+		pluginkit.WasmModule(withReads, "wasm+reads", func(t testing.TB) []byte { return pluginkit.BuildGoGuest(t, "./wasm") }))
 }
 
 // TestValidateRawAllocatesNothing pins what makes the Wasm guest cheap: an allowed pod (the

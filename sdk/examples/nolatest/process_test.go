@@ -9,8 +9,11 @@ import (
 )
 
 // TestNoLatestProcess runs the same case table natively and as a process plugin (./process, built
-// into a temporary directory), so no-latest answers alike in every mode it has.
+// into a temporary directory) sent the projection of nolatest.Reads, as make examples' manifest
+// declares, so no-latest answers alike in every mode it has.
 func TestNoLatestProcess(t *testing.T) {
 	spec := pluginkit.Spec{Name: "no-latest", Kind: abi.KindValidatingAdmission, Config: `{"exemptNamespaces":["kube-system"]}`}
-	pluginkit.Run(t, cases(), pluginkit.Native(spec, &nolatest.Plugin{}), pluginkit.Process(spec, "./process"))
+	withReads := spec
+	withReads.Reads = nolatest.Reads
+	pluginkit.Run(t, cases(), pluginkit.Native(spec, &nolatest.Plugin{}), pluginkit.Process(withReads, "./process"))
 }
