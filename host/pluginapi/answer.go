@@ -61,12 +61,14 @@ func (c *Caller) send(ctx context.Context, kind abi.Kind, reviewKind string, doc
 
 // Authenticate implements abi.Authenticator.
 func (c *Caller) Authenticate(ctx context.Context, review *abi.TokenReview) (abi.TokenReviewStatus, error) {
-	return callForStatus[abi.TokenReviewStatus](ctx, c, abi.KindAuthenticator, "TokenReview", review, nil)
+	r := statusReview{review, "TokenReview", review.APIVersion, review.Kind}
+	return callForStatus[abi.TokenReviewStatus](ctx, c, abi.KindAuthenticator, r, nil)
 }
 
 // Authorize implements abi.Authorizer.
 func (c *Caller) Authorize(ctx context.Context, review *abi.SubjectAccessReview) (abi.SubjectAccessReviewStatus, error) {
-	return callForStatus(ctx, c, abi.KindAuthorizer, "SubjectAccessReview", review, plainAuthorizationAnswer)
+	r := statusReview{review, "SubjectAccessReview", review.APIVersion, review.Kind}
+	return callForStatus(ctx, c, abi.KindAuthorizer, r, plainAuthorizationAnswer)
 }
 
 // Admit implements abi.MutatingAdmission.
@@ -79,19 +81,33 @@ func (c *Caller) Validate(ctx context.Context, review *abi.AdmissionReview) (abi
 	return c.admission(ctx, abi.KindValidatingAdmission, review)
 }
 
-// jsonAppender is a review that abi encodes by hand, byte for byte as json.Marshal would, and
-// without its reflection (TokenReview, SubjectAccessReview).
-type jsonAppender interface{ AppendJSON([]byte) []byte }
+// statusReview is a review whose answer is the review with its status set (TokenReview,
+// SubjectAccessReview): its encoder, which abi writes by hand, byte for byte as json.Marshal
+// would and without its reflection; its name for messages; and its apiVersion and kind, which
+// are all a plugin that reads nothing is sent.
+type statusReview struct {
+	json interface{ AppendJSON([]byte) []byte }
+	name string
 
-// callForStatus makes the call of a review whose answer is the review with its status set
-// (TokenReview, SubjectAccessReview). plain, when not nil, reads the answers it recognises
-// without encoding/json.
-func callForStatus[T any](ctx context.Context, c *Caller, kind abi.Kind, reviewKind string, review jsonAppender, plain func([]byte) (T, bool)) (T, error) {
+	apiVersion, kind string
+}
+
+// callForStatus makes the call of a statusReview. plain, when not nil, reads the answers it
+// recognises without encoding/json.
+func callForStatus[T any](ctx context.Context, c *Caller, kind abi.Kind, review statusReview, plain func([]byte) (T, bool)) (T, error) {
 	var zero T
 	buf := requestBuffers.Get().(*[]byte)
 	defer requestBuffers.Put(buf)
-	*buf = review.AppendJSON((*buf)[:0])
-	out, err := c.send(ctx, kind, reviewKind, *buf)
+	var out []byte
+	var err error
+	if c.reads != nil && c.reads.typeMetaOnly {
+		// The projection, written without encoding the review only to cut it down.
+		*buf = appendTypeMeta((*buf)[:0], review.apiVersion, review.kind)
+		out, err = c.roundTrip(ctx, kind, *buf)
+	} else {
+		*buf = review.json.AppendJSON((*buf)[:0])
+		out, err = c.send(ctx, kind, review.name, *buf)
+	}
 	if err != nil {
 		return zero, err
 	}
@@ -244,4 +260,14 @@ func plainASCII(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// appendTypeMeta appends the JSON object of a review's apiVersion and kind, as json.Marshal and
+// the projection write them.
+func appendTypeMeta(b []byte, apiVersion, kind string) []byte {
+	b = append(b, `{"apiVersion":`...)
+	b = abi.AppendJSONString(b, apiVersion)
+	b = append(b, `,"kind":`...)
+	b = abi.AppendJSONString(b, kind)
+	return append(b, '}')
 }

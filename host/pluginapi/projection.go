@@ -17,6 +17,10 @@ import (
 // concurrent calls.
 type Projection struct {
 	root projNode
+	// typeMetaOnly says the projection keeps nothing but a review's apiVersion and kind (an
+	// authenticator or authorizer that reads nothing), which the Caller writes without encoding
+	// the review.
+	typeMetaOnly bool
 }
 
 // projNode is one step of a path: the member it matches ("*": every element of an array) and
@@ -51,6 +55,10 @@ func NewProjection(kind abi.Kind, reads []string) (*Projection, error) {
 			n = n.child(tok)
 		}
 		n.whole = true
+	}
+	p.typeMetaOnly = len(p.root.children) == 2
+	for _, c := range p.root.children {
+		p.typeMetaOnly = p.typeMetaOnly && c.whole && len(c.children) == 0
 	}
 	return p, nil
 }

@@ -142,16 +142,16 @@ func serve(export string, req, out []byte) ([]byte, error) {
 		if registered.authz == nil {
 			return nil, errNotKind
 		}
-		var r abi.SubjectAccessReview
-		if err := decodeSubjectAccessReview(req, &r); err != nil {
+		r, err := decodeSubjectAccessReview(req)
+		if err != nil {
 			return nil, fmt.Errorf("decoding SubjectAccessReview: %w", err)
 		}
-		st, err := registered.authz.Authorize(ctx, &r)
+		st, err := registered.authz.Authorize(ctx, r)
 		if err != nil {
 			return nil, err
 		}
 		r.Status = st
-		return appendSubjectAccessReviewAnswer(out, &r), nil
+		return appendSubjectAccessReviewAnswer(out, r), nil
 	case abi.ExportAdmit, abi.ExportValidate:
 		return admission(ctx, export == abi.ExportAdmit, req, out)
 	}

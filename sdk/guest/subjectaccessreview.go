@@ -2,6 +2,7 @@ package guest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"strconv"
 	"unsafe"
@@ -9,217 +10,407 @@ import (
 	"github.com/kapi-dev/kapi/abi"
 )
 
-// decodeSubjectAccessReview decodes a SubjectAccessReview as encoding/json would, without
+// decodeSubjectAccessReview decodes a new SubjectAccessReview as encoding/json would, without
 // reflection when the review has the shape the host sends (known member names spelled exactly,
-// strings without escapes, booleans): in a Go Wasm guest, encoding/json's reflection cost an
-// AlwaysAllow call ten times what the host spent on it. Anything else (an unknown member, a
-// name in another case, an escaped string, a value of an unexpected type) is decoded by
-// encoding/json, so the result never differs from it.
-//
-// The strings it decodes share one copy of the request (they are views of it, which nothing
-// changes): an allocation per string was most of what decoding cost a Go guest.
-func decodeSubjectAccessReview(req []byte, r *abi.SubjectAccessReview) error {
-	var fast abi.SubjectAccessReview
-	if decodeSARFast(bytes.Clone(req), &fast) {
-		*r = fast
-		return nil
+// each once, strings of printable ASCII without escapes, booleans): in a Go Wasm guest,
+// encoding/json's reflection cost an AlwaysAllow call ten times what the host spent on it.
+// Anything else (an unknown or repeated member, a name in another case, an escape, a value of an
+// unexpected type) is decoded by encoding/json, so the result never differs from it.
+func decodeSubjectAccessReview(req []byte) (*abi.SubjectAccessReview, error) {
+	r := new(abi.SubjectAccessReview) // decoded into directly: a copy into the heap costs a Go guest as much as the decoding
+	if decodeSARFast(req, r) {
+		return r, nil
 	}
-	return json.Unmarshal(req, r)
+	*r = abi.SubjectAccessReview{}
+	return r, json.Unmarshal(req, r)
 }
 
-// decodeSARFast reports whether it decoded req; false means req needs encoding/json.
+// decodeSARFast reports whether it decoded req; false means req needs encoding/json. It reads
+// req in one pass, member after member, with no callback: in Go's Wasm port an indirect call
+// costs more than reading a member.
 func decodeSARFast(req []byte, r *abi.SubjectAccessReview) bool {
-	ok := true
-	whole := Members(req, func(name, value []byte) bool {
-		switch {
-		case isNull(value):
-		case MemberIs(name, "apiVersion"):
-			ok = plainString(value, &r.APIVersion)
-		case MemberIs(name, "kind"):
-			ok = plainString(value, &r.Kind)
-		case MemberIs(name, "spec"):
-			ok = decodeSARSpec(value, &r.Spec)
-		case MemberIs(name, "status"):
-			ok = decodeSARStatus(value, &r.Status)
-		default:
-			ok = false
-		}
-		return ok
-	})
-	return whole && ok && wholeValue(req)
+	d := sarDecoder{doc: req}
+	return d.review(r) && d.end()
 }
 
-func decodeSARSpec(raw []byte, s *abi.SubjectAccessReviewSpec) bool {
-	ok := true
-	whole := Members(raw, func(name, value []byte) bool {
-		null := isNull(value)
-		switch {
-		case MemberIs(name, "resourceAttributes"):
-			if null {
-				s.ResourceAttributes = nil
-			} else {
-				if s.ResourceAttributes == nil { // encoding/json fills an existing one
-					s.ResourceAttributes = &abi.ResourceAttributes{}
-				}
-				a := s.ResourceAttributes
-				ok = stringMembers(value, func(name []byte) *string {
-					switch string(name) {
-					case `"namespace"`:
-						return &a.Namespace
-					case `"verb"`:
-						return &a.Verb
-					case `"group"`:
-						return &a.Group
-					case `"version"`:
-						return &a.Version
-					case `"resource"`:
-						return &a.Resource
-					case `"subresource"`:
-						return &a.Subresource
-					case `"name"`:
-						return &a.Name
-					}
-					return nil
-				})
-			}
-		case MemberIs(name, "nonResourceAttributes"):
-			if null {
-				s.NonResourceAttributes = nil
-			} else {
-				if s.NonResourceAttributes == nil {
-					s.NonResourceAttributes = &abi.NonResourceAttributes{}
-				}
-				a := s.NonResourceAttributes
-				ok = stringMembers(value, func(name []byte) *string {
-					switch string(name) {
-					case `"path"`:
-						return &a.Path
-					case `"verb"`:
-						return &a.Verb
-					}
-					return nil
-				})
-			}
-		case null:
-			// a string left as it is, or an unknown member
-			ok = !MemberIs(name, "groups") && !MemberIs(name, "extra")
-		case MemberIs(name, "user"):
-			ok = plainString(value, &s.User)
-		case MemberIs(name, "uid"):
-			ok = plainString(value, &s.UID)
-		case MemberIs(name, "groups"):
-			s.Groups, ok = stringList(value)
-		case MemberIs(name, "extra"):
-			if s.Extra == nil {
-				s.Extra = map[string][]string{}
-			}
-			ok = Members(value, func(key, list []byte) bool {
-				var k string
-				if !plainString(key, &k) || isNull(list) {
-					ok = false
-					return false
-				}
-				s.Extra[k], ok = stringList(list)
-				return ok
-			}) && ok
-		default:
-			ok = false
-		}
-		return ok
-	})
-	return whole && ok
+// sarDecoder is a cursor over a review's JSON. The request buffer is reused for the next call
+// (see RawValidator), so strings kept in the review must not point into it: the first string
+// that is not a constant the decoder knows copies the document once, and every string after it
+// is a view of that copy.
+//
+// Each object is read by a loop of this shape, which returns false for anything the fast path
+// leaves to encoding/json (an unknown name falls through the switch with ok false):
+//
+//	if !d.eat('{') { return false }
+//	for first := true; d.member(&first); {
+//		var ok bool
+//		switch d.name() { case "a": ok = d.str(&x.A) }
+//		if !ok { return false }
+//	}
+//	return !d.bad
+type sarDecoder struct {
+	doc    []byte
+	i      int
+	copied bool
+	bad    bool // set by member and name when the JSON is not what the fast path reads
 }
 
-func decodeSARStatus(raw []byte, s *abi.SubjectAccessReviewStatus) bool {
-	ok := true
-	whole := Members(raw, func(name, value []byte) bool {
-		switch {
-		case isNull(value):
-		case MemberIs(name, "allowed"):
-			s.Allowed, ok = plainBool(value)
-		case MemberIs(name, "denied"):
-			s.Denied, ok = plainBool(value)
-		case MemberIs(name, "reason"):
-			ok = plainString(value, &s.Reason)
-		case MemberIs(name, "evaluationError"):
-			ok = plainString(value, &s.EvaluationError)
-		default:
-			ok = false
-		}
-		return ok
-	})
-	return whole && ok
-}
+// sarRequestPrefix is how the host's encoder starts every review it sends; the decoder reads it
+// as one constant (most of a review projected to nothing, as an authorizer that reads nothing
+// declares).
+const sarRequestPrefix = `{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview"`
 
-// stringMembers decodes an object of string members into the fields field names (by their quoted
-// name); an unknown name is not decoded here.
-func stringMembers(raw []byte, field func(quoted []byte) *string) bool {
-	ok := true
-	whole := Members(raw, func(name, value []byte) bool {
-		f := field(name)
-		switch {
-		case f == nil:
-			ok = false
-		case isNull(value):
-		default:
-			ok = plainString(value, f)
-		}
-		return ok
-	})
-	return whole && ok
-}
-
-// stringList decodes an array of strings; null is a nil list.
-func stringList(raw []byte) ([]string, bool) {
-	if isNull(raw) {
-		return nil, true
-	}
-	list := []string{} // encoding/json's answer for []
-	ok := true
-	whole := Elements(raw, func(elem []byte) bool {
-		var s string
-		if ok = plainString(elem, &s); ok {
-			list = append(list, s)
-		}
-		return ok
-	})
-	return list, whole && ok
-}
-
-// plainString decodes a JSON string without escapes, as a view of raw's bytes (see
-// decodeSubjectAccessReview).
-func plainString(raw []byte, into *string) bool {
-	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+func (d *sarDecoder) review(r *abi.SubjectAccessReview) bool {
+	var seen uint8
+	first := true
+	if len(d.doc) >= len(sarRequestPrefix) && string(d.doc[:len(sarRequestPrefix)]) == sarRequestPrefix {
+		r.APIVersion, r.Kind = "authorization.k8s.io/v1", "SubjectAccessReview"
+		d.i, seen, first = len(sarRequestPrefix), 1|2, false
+	} else if !d.eat('{') {
 		return false
 	}
-	inner := raw[1 : len(raw)-1]
-	for _, c := range inner {
-		if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
-			return false // escapes and non-ASCII (which encoding/json validates) go the slow way
+	for d.member(&first) {
+		var ok bool
+		switch d.name() {
+		case "apiVersion":
+			ok = d.once(&seen, 1) && d.str(&r.APIVersion)
+		case "kind":
+			ok = d.once(&seen, 2) && d.str(&r.Kind)
+		case "spec":
+			ok = d.once(&seen, 4) && (d.null() || d.spec(&r.Spec))
+		case "status":
+			ok = d.once(&seen, 8) && (d.null() || d.status(&r.Status))
+		}
+		if !ok {
+			return false
 		}
 	}
-	*into = unsafe.String(unsafe.SliceData(raw[1:]), len(inner))
+	return !d.bad
+}
+
+func (d *sarDecoder) spec(s *abi.SubjectAccessReviewSpec) bool {
+	if !d.eat('{') {
+		return false
+	}
+	var seen uint8
+	for first := true; d.member(&first); {
+		var ok bool
+		switch d.name() {
+		case "resourceAttributes":
+			ok = d.once(&seen, 1)
+			if ok && d.null() {
+				s.ResourceAttributes = nil
+			} else if ok {
+				s.ResourceAttributes = &abi.ResourceAttributes{}
+				ok = d.resourceAttributes(s.ResourceAttributes)
+			}
+		case "nonResourceAttributes":
+			ok = d.once(&seen, 2)
+			if ok && d.null() {
+				s.NonResourceAttributes = nil
+			} else if ok {
+				s.NonResourceAttributes = &abi.NonResourceAttributes{}
+				ok = d.nonResourceAttributes(s.NonResourceAttributes)
+			}
+		case "user":
+			ok = d.once(&seen, 4) && d.str(&s.User)
+		case "uid":
+			ok = d.once(&seen, 8) && d.str(&s.UID)
+		case "groups":
+			ok = d.once(&seen, 16) && d.strings(&s.Groups)
+		case "extra":
+			ok = d.once(&seen, 32) && d.extra(&s.Extra)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return !d.bad
+}
+
+func (d *sarDecoder) resourceAttributes(a *abi.ResourceAttributes) bool {
+	if !d.eat('{') {
+		return false
+	}
+	var seen uint8
+	for first := true; d.member(&first); {
+		var ok bool
+		switch d.name() {
+		case "namespace":
+			ok = d.once(&seen, 1) && d.str(&a.Namespace)
+		case "verb":
+			ok = d.once(&seen, 2) && d.str(&a.Verb)
+		case "group":
+			ok = d.once(&seen, 4) && d.str(&a.Group)
+		case "version":
+			ok = d.once(&seen, 8) && d.str(&a.Version)
+		case "resource":
+			ok = d.once(&seen, 16) && d.str(&a.Resource)
+		case "subresource":
+			ok = d.once(&seen, 32) && d.str(&a.Subresource)
+		case "name":
+			ok = d.once(&seen, 64) && d.str(&a.Name)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return !d.bad
+}
+
+func (d *sarDecoder) nonResourceAttributes(a *abi.NonResourceAttributes) bool {
+	if !d.eat('{') {
+		return false
+	}
+	var seen uint8
+	for first := true; d.member(&first); {
+		var ok bool
+		switch d.name() {
+		case "path":
+			ok = d.once(&seen, 1) && d.str(&a.Path)
+		case "verb":
+			ok = d.once(&seen, 2) && d.str(&a.Verb)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return !d.bad
+}
+
+func (d *sarDecoder) status(s *abi.SubjectAccessReviewStatus) bool {
+	if !d.eat('{') {
+		return false
+	}
+	var seen uint8
+	for first := true; d.member(&first); {
+		var ok bool
+		switch d.name() {
+		case "allowed":
+			ok = d.once(&seen, 1) && d.bool(&s.Allowed)
+		case "denied":
+			ok = d.once(&seen, 2) && d.bool(&s.Denied)
+		case "reason":
+			ok = d.once(&seen, 4) && d.str(&s.Reason)
+		case "evaluationError":
+			ok = d.once(&seen, 8) && d.str(&s.EvaluationError)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return !d.bad
+}
+
+// extra reads the spec's extra: an object of string lists, none of them null.
+func (d *sarDecoder) extra(into *map[string][]string) bool {
+	if d.null() {
+		*into = nil
+		return true
+	}
+	if !d.eat('{') {
+		return false
+	}
+	m := map[string][]string{}
+	*into = m
+	for first := true; d.member(&first); {
+		key := d.name()
+		if _, dup := m[key]; dup || d.bad || d.null() {
+			return false
+		}
+		var list []string
+		if !d.strings(&list) {
+			return false
+		}
+		m[d.keep(key)] = list
+	}
+	return !d.bad
+}
+
+// strings reads an array of strings; null is a nil list and [] an empty one, as encoding/json
+// gives.
+func (d *sarDecoder) strings(into *[]string) bool {
+	if d.null() {
+		*into = nil
+		return true
+	}
+	if !d.eat('[') {
+		return false
+	}
+	list := []string{}
+	if !d.eat(']') {
+		for {
+			var s string
+			if !d.str(&s) {
+				return false
+			}
+			list = append(list, s)
+			if d.eat(']') {
+				break
+			}
+			if !d.eat(',') {
+				return false
+			}
+		}
+	}
+	*into = list
 	return true
 }
 
-func plainBool(raw []byte) (v, ok bool) {
-	switch string(raw) {
-	case "true":
-		return true, true
-	case "false":
-		return false, true
+// member reports whether another member of the object being read follows, reading the comma
+// before it (first is the loop's, true until the first member); false at the object's end, and
+// false with d.bad set when neither a member nor the end comes next.
+func (d *sarDecoder) member(first *bool) bool {
+	if d.eat('}') {
+		return false
 	}
-	return false, false
+	if !*first && !d.eat(',') {
+		d.bad = true
+		return false
+	}
+	*first = false
+	return true
 }
 
-func isNull(raw []byte) bool { return string(raw) == "null" }
+// name reads a member's name and the colon after it, leaving the cursor at its value. The name
+// is a view of the document, valid only until the request buffer is reused (see keep); "" with
+// d.bad set when there is no plain name.
+func (d *sarDecoder) name() string {
+	name, ok := d.plain()
+	if !ok || !d.eat(':') {
+		d.bad = true
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(name), len(name))
+}
 
-// wholeValue reports whether doc is one value with nothing but spaces after it, as
-// encoding/json requires.
-func wholeValue(doc []byte) bool {
-	start := skipSpace(doc, 0)
-	end, ok := skipValue(doc, start)
-	return ok && skipSpace(doc, end) == len(doc)
+// once reports whether the member marked by bit is seen for the first time; a repeated member
+// goes to encoding/json, which merges some repeats and replaces others.
+func (d *sarDecoder) once(seen *uint8, bit uint8) bool {
+	if *seen&bit != 0 {
+		return false
+	}
+	*seen |= bit
+	return true
+}
+
+// str reads a string, or null (which leaves into as it is, as encoding/json does).
+func (d *sarDecoder) str(into *string) bool {
+	if d.null() {
+		return true
+	}
+	inner, ok := d.plain()
+	if !ok {
+		return false
+	}
+	switch string(inner) { // the values every review carries, without a copy
+	case "authorization.k8s.io/v1":
+		*into = "authorization.k8s.io/v1"
+	case "SubjectAccessReview":
+		*into = "SubjectAccessReview"
+	default:
+		*into = d.keep(unsafe.String(unsafe.SliceData(inner), len(inner)))
+	}
+	return true
+}
+
+// keep returns s, a view of the document, as a string that outlives the request buffer: a view
+// of the decoder's own copy of the document, made the first time it is needed.
+func (d *sarDecoder) keep(s string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	if !d.copied {
+		at := int(uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.SliceData(d.doc))))
+		d.doc = bytes.Clone(d.doc)
+		d.copied = true
+		return unsafe.String(&d.doc[at], len(s))
+	}
+	return s
+}
+
+// plain reads a string of printable ASCII without escapes and returns its contents; anything
+// else (escapes, control characters, bytes that encoding/json would check as UTF-8) is not read.
+func (d *sarDecoder) plain() ([]byte, bool) {
+	d.skipSpace()
+	if d.i >= len(d.doc) || d.doc[d.i] != '"' {
+		return nil, false
+	}
+	start := d.i + 1
+	end := plainEnd(d.doc, start)
+	if end >= len(d.doc) || d.doc[end] != '"' {
+		return nil, false
+	}
+	d.i = end + 1
+	return d.doc[start:end], true
+}
+
+func (d *sarDecoder) bool(into *bool) bool {
+	switch {
+	case d.literal("true"):
+		*into = true
+	case d.literal("false"):
+		*into = false
+	default:
+		return d.null() // null leaves a bool as it is
+	}
+	return true
+}
+
+func (d *sarDecoder) null() bool { return d.literal("null") }
+
+// literal reads word if it comes next, followed by a byte that ends a value.
+func (d *sarDecoder) literal(word string) bool {
+	d.skipSpace()
+	end := d.i + len(word)
+	if end > len(d.doc) || string(d.doc[d.i:end]) != word {
+		return false
+	}
+	if end < len(d.doc) {
+		switch d.doc[end] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+		default:
+			return false
+		}
+	}
+	d.i = end
+	return true
+}
+
+// eat reads c if it is the next byte that is not a space.
+func (d *sarDecoder) eat(c byte) bool {
+	d.skipSpace()
+	if d.i < len(d.doc) && d.doc[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+func (d *sarDecoder) skipSpace() { d.i = skipSpace(d.doc, d.i) }
+
+// end reports whether nothing but spaces follows, as encoding/json requires.
+func (d *sarDecoder) end() bool {
+	d.skipSpace()
+	return d.i == len(d.doc)
+}
+
+// plainEnd returns the index of the first byte at or after doc[i] that is a quote, a backslash,
+// a control character or not ASCII, or len(doc): one pass finds both a plain string's end and
+// whether it is plain.
+func plainEnd(doc []byte, i int) int {
+	for ; i+8 <= len(doc); i += 8 {
+		w := binary.LittleEndian.Uint64(doc[i:])
+		if m := stringSpecial(w) | w&highBits; m != 0 {
+			return i + firstMarked(m)
+		}
+	}
+	for ; i < len(doc); i++ {
+		if c := doc[i]; c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
+			return i
+		}
+	}
+	return i
 }
 
 // sarAnswerPrefix is how an answer to the review the host sends starts.

@@ -55,10 +55,10 @@ func FuzzDecodeSubjectAccessReview(f *testing.F) {
 
 func checkSARDecode(t *testing.T, in []byte) {
 	t.Helper()
-	var got, want abi.SubjectAccessReview
-	gotErr := decodeSubjectAccessReview(in, &got)
+	var want abi.SubjectAccessReview
+	got, gotErr := decodeSubjectAccessReview(in)
 	wantErr := json.Unmarshal(in, &want)
-	if (gotErr == nil) != (wantErr == nil) || (wantErr == nil && !reflect.DeepEqual(got, want)) {
+	if (gotErr == nil) != (wantErr == nil) || (wantErr == nil && !reflect.DeepEqual(*got, want)) {
 		t.Errorf("decoding %s:\n got %+v, %v\nwant %+v, %v", in, got, gotErr, want, wantErr)
 	}
 }
