@@ -28,6 +28,15 @@ func TestMain(m *testing.M) {
 		runHelperHost()
 		return
 	}
+	// Every temporary file of the package's tests and of the plugins they start goes to a
+	// directory of the run's own, which must be empty at the end: a plugin process killed
+	// from outside must not leave its socket behind.
+	tmp, err := os.MkdirTemp("", "kapi-process-tmp")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("TMPDIR", tmp)
 	dir, err := os.MkdirTemp("", "kapi-process-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -52,6 +61,11 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if left, err := os.ReadDir(tmp); err != nil || len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "temporary files left behind in %s: %v %v\n", tmp, left, err)
+		code = 1
+	}
+	os.RemoveAll(tmp)
 	os.Exit(code)
 }
 

@@ -33,7 +33,14 @@ func runHelperHost() {
 
 func TestNoOrphanWhenTheServerIsKilled(t *testing.T) {
 	server := exec.Command(os.Args[0], "-test.run=^$")
-	server.Env = append(os.Environ(), helperHostEnv+"="+testPlugin)
+	// A killed server cannot remove its plugin's socket directory: a directory of the test's
+	// takes it (not t.TempDir, whose long name would make the socket's path too long).
+	tmp, err := os.MkdirTemp("", "orphan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(tmp) })
+	server.Env = append(os.Environ(), helperHostEnv+"="+testPlugin, "TMPDIR="+tmp)
 	server.Stderr = os.Stderr
 	out, err := server.StdoutPipe()
 	if err != nil {

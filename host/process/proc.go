@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,9 @@ type proc struct {
 	broker *plugin.GRPCBroker
 	pid    int
 	hostID uint32
+	// socketDir holds the process's gRPC socket; it is removed once the process is gone, so
+	// that a killed process leaves no socket file behind.
+	socketDir string
 	// serving is the goroutine serving the Host service; it ends when the broker closes.
 	serving sync.WaitGroup
 }
@@ -59,12 +63,31 @@ var callOptions = grpc.WithDefaultCallOptions(
 
 // start runs the executable, completes go-plugin's handshake (AutoMTLS, gRPC only), starts the
 // Host service on the broker and provisions the process with the plugin's configuration.
-func (p *Plugin) start(ctx context.Context) (*proc, error) {
+func (p *Plugin) start(ctx context.Context) (pr *proc, err error) {
+	// go-plugin's server makes its socket in the directory this variable names (the system's
+	// temporary directory otherwise), and only an orderly exit removes it.
+	socketDir, err := os.MkdirTemp("", "kapi-plugin-")
+	if err != nil {
+		return nil, fmt.Errorf("starting %s: %w", p.executable, err)
+	}
+	// The socket is socketDir/pluginNNNNNNNNNN, and a socket's path has room for 107 bytes.
+	if len(socketDir)+len("/plugin")+10 > 107 {
+		_ = os.RemoveAll(socketDir)
+		return nil, fmt.Errorf("starting %s: the temporary directory %s is too long a path for the plugin's socket: set TMPDIR to a shorter one", p.executable, socketDir)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(socketDir)
+		}
+	}()
 	cmd := exec.Command(p.executable)
 	cmd.Dir = filepath.Dir(p.executable)
-	// limits.memoryMiB as a Go runtime's soft limit: its GC works to stay under it, well before
-	// the hard limit (limitMemory) kills the process.
-	cmd.Env = []string{fmt.Sprintf("GOMEMLIMIT=%dMiB", p.manifest.Limits.MemoryMiB)}
+	cmd.Env = []string{
+		// limits.memoryMiB as a Go runtime's soft limit: its GC works to stay under it, well
+		// before the hard limit (limitMemory) kills the process.
+		fmt.Sprintf("GOMEMLIMIT=%dMiB", p.manifest.Limits.MemoryMiB),
+		plugin.EnvUnixSocketDir + "=" + socketDir,
+	}
 	dieWithParent(cmd)
 	logger := p.logger
 	client := plugin.NewClient(&plugin.ClientConfig{
@@ -84,7 +107,6 @@ func (p *Plugin) start(ctx context.Context) (*proc, error) {
 		GRPCDialOptions: []grpc.DialOption{callOptions},
 	})
 	var rpc plugin.ClientProtocol
-	var err error
 	// client.Client forks the process: on the spawner's thread, for Pdeathsig's sake.
 	p.spawner.do(func() { rpc, err = client.Client() })
 	if err != nil {
@@ -105,7 +127,7 @@ func (p *Plugin) start(ctx context.Context) (*proc, error) {
 		return nil, fmt.Errorf("starting %s: %w", p.executable, err)
 	}
 	d := raw.(*dispensed)
-	pr := &proc{client: client, cmd: cmd, conn: d.conn, broker: d.broker, pid: cmd.Process.Pid}
+	pr = &proc{client: client, cmd: cmd, conn: d.conn, broker: d.broker, pid: cmd.Process.Pid, socketDir: socketDir}
 	// Before Provision, so that what the configuration makes the plugin allocate counts.
 	if err := limitMemory(pr.pid, p.manifest.Limits.MemoryMiB); err != nil {
 		pr.kill()
@@ -183,6 +205,7 @@ func (pr *proc) kill() {
 	_ = pr.cmd.Process.Kill()
 	pr.client.Kill()
 	pr.serving.Wait()
+	_ = os.RemoveAll(pr.socketDir)
 }
 
 // close ends a healthy process in order: the plugin's Close, then go-plugin's shutdown, which
@@ -193,4 +216,5 @@ func (pr *proc) close(timeout time.Duration) {
 	cancel()
 	pr.client.Kill()
 	pr.serving.Wait()
+	_ = os.RemoveAll(pr.socketDir)
 }
