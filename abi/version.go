@@ -9,12 +9,12 @@ import (
 // Version is the ABI version this package describes, as "MAJOR.MINOR". A host refuses a plugin
 // whose major version differs from its own; a minor version only adds, so a host serves any plugin
 // whose minor version is not newer than its own.
-const Version = "1.1"
+const Version = "1.2"
 
 // VersionMajor and VersionMinor are Version's parts.
 const (
 	VersionMajor = 1
-	VersionMinor = 1
+	VersionMinor = 2
 )
 
 // ParseVersion splits "MAJOR.MINOR" into its numbers.

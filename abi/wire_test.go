@@ -125,8 +125,8 @@ func TestGoldenWireBytes(t *testing.T) {
 }
 
 func TestPackedVersion(t *testing.T) {
-	if PackedVersion != 0x00010001 {
-		t.Fatalf("PackedVersion = %#x, SPEC says 1.1 is 0x00010001", PackedVersion)
+	if PackedVersion != 0x00010002 {
+		t.Fatalf("PackedVersion = %#x, SPEC says 1.2 is 0x00010002", PackedVersion)
 	}
 	if got := UnpackVersion(PackedVersion); got != Version {
 		t.Fatalf("UnpackVersion(PackedVersion) = %q, want %q", got, Version)
@@ -146,5 +146,25 @@ func TestCallExport(t *testing.T) {
 		if got := CallExport(k); got != want {
 			t.Errorf("CallExport(%s) = %q, want %q", k, got, want)
 		}
+	}
+}
+
+// TestReadsHash pins the hash to 32-bit FNV-1a's published values, as SPEC.md section 2.2 defines
+// it, so that a guest in another language can compute it.
+func TestReadsHash(t *testing.T) {
+	for _, c := range []struct {
+		reads []string
+		want  uint32
+	}{
+		{nil, 0x811c9dc5},           // FNV-1a of ""
+		{[]string{"a"}, 0xe40c292c}, // of "a"
+		{[]string{"foobar"}, 0xbf9cf968},
+	} {
+		if got := ReadsHash(c.reads); got != c.want {
+			t.Errorf("ReadsHash(%q) = %#x, want %#x", c.reads, got, c.want)
+		}
+	}
+	if ReadsHash([]string{"/a", "/b"}) != ReadsHash([]string{"/a\n/b"}) {
+		t.Error("the reads are not joined by a newline")
 	}
 }

@@ -28,6 +28,9 @@ type Caller struct {
 	roundTrip RoundTrip
 	// reads, when not nil, is the part of each review the plugin is sent (its manifest's reads).
 	reads *Projection
+	// fields, when not nil, is the fields table admission reviews are sent as instead (the
+	// manifest's input: fields).
+	fields *Fields
 }
 
 // NewCaller returns the Caller of the plugin m describes, whose calls go through roundTrip.
@@ -36,7 +39,11 @@ func NewCaller(m *Manifest, roundTrip RoundTrip) (*Caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Caller{plugin: m.Name, roundTrip: roundTrip, reads: reads}, nil
+	fields, err := m.Fields()
+	if err != nil {
+		return nil, err
+	}
+	return &Caller{plugin: m.Name, roundTrip: roundTrip, reads: reads, fields: fields}, nil
 }
 
 // requestBuffers hold the requests the Caller writes: the TokenReviews and SubjectAccessReviews it
@@ -54,6 +61,18 @@ func (c *Caller) send(ctx context.Context, kind abi.Kind, reviewKind string, doc
 	req, err := c.reads.Append((*buf)[:0], doc)
 	if err != nil {
 		return nil, fmt.Errorf("projecting %s for plugin %q: %w", reviewKind, c.plugin, err)
+	}
+	*buf = req
+	return c.roundTrip(ctx, kind, req)
+}
+
+// sendFields carries an admission review's fields table to the plugin.
+func (c *Caller) sendFields(ctx context.Context, kind abi.Kind, doc []byte) ([]byte, error) {
+	buf := requestBuffers.Get().(*[]byte)
+	defer requestBuffers.Put(buf)
+	req, err := c.fields.Append((*buf)[:0], doc)
+	if err != nil {
+		return nil, fmt.Errorf("reading the AdmissionReview's fields for plugin %q: %w", c.plugin, err)
 	}
 	*buf = req
 	return c.roundTrip(ctx, kind, req)
@@ -133,7 +152,12 @@ func (c *Caller) admission(ctx context.Context, kind abi.Kind, review *abi.Admis
 	if err != nil {
 		return abi.AdmissionResponse{}, fmt.Errorf("encoding AdmissionReview for plugin %q: %w", c.plugin, err)
 	}
-	out, err := c.send(ctx, kind, "AdmissionReview", req)
+	var out []byte
+	if c.fields != nil {
+		out, err = c.sendFields(ctx, kind, req)
+	} else {
+		out, err = c.send(ctx, kind, "AdmissionReview", req)
+	}
 	if err != nil {
 		return abi.AdmissionResponse{}, err
 	}

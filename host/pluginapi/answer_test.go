@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -205,5 +206,28 @@ func TestCallerSendsTheProjectionTheManifestReads(t *testing.T) {
 		if resp, err := c.Validate(context.Background(), review); err != nil || !resp.Allowed {
 			t.Fatalf("%+v, %v", resp, err)
 		}
+	}
+}
+
+func TestCallerSendsTheFieldsTableWhenTheManifestSaysSo(t *testing.T) {
+	review := abi.NewAdmissionReview(&abi.AdmissionRequest{UID: "1", Operation: "CREATE", Namespace: "ns",
+		Object: json.RawMessage(`{"kind":"Pod","metadata":{"name":"a","labels":{"x":"y"}}}`)})
+	reads := []string{"/request/operation", "/request/object/metadata/labels"}
+	m := &Manifest{Name: "p", Kind: abi.KindValidatingAdmission, ABIVersion: "1.2", Entry: "p.wasm", Reads: reads, Input: InputFields}
+	m.SetDefaults()
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCaller(m, func(_ context.Context, _ abi.Kind, request []byte) ([]byte, error) {
+		if got, want := fmt.Sprint(parseFields(t, request, reads)), `[(0, 2, [], "CREATE") (1, 4, [], {"x":"y"})]`; got != want {
+			t.Errorf("sent %s\nwant %s", got, want)
+		}
+		return []byte(`{"response":{"uid":"1","allowed":true}}`), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := c.Validate(context.Background(), review); err != nil || !resp.Allowed {
+		t.Fatalf("%+v, %v", resp, err)
 	}
 }

@@ -27,7 +27,20 @@ type Manifest struct {
 	// Reads, when not nil, are JSON pointers to the parts of the review the plugin reads (ABI
 	// 1.1, abi/SPEC.md section 2.1): the host sends it only those. Nil sends the whole review.
 	Reads []string `json:"reads,omitempty"`
+	// Input is the form a Wasm admission plugin with reads is sent reviews in: InputJSON (the
+	// default) or InputFields, the values of its reads (ABI 1.2, abi/SPEC.md section 2.2).
+	Input Input `json:"input,omitempty"`
 }
+
+// Input is the form of the requests a plugin is sent.
+type Input string
+
+// Inputs: a review as JSON (its projection when the manifest has reads), or the fields table of
+// the manifest's reads.
+const (
+	InputJSON   Input = "json"
+	InputFields Input = "fields"
+)
 
 // Mode is how a plugin runs.
 type Mode string
@@ -222,6 +235,9 @@ func (m *Manifest) Validate() error {
 	default:
 		return fail("failurePolicy", "%q is not one of Fail, Ignore", m.FailurePolicy)
 	}
+	if err := m.validateInput(); err != nil {
+		return err
+	}
 	if m.Reads != nil {
 		if _, minor, _ := abi.ParseVersion(m.ABIVersion); minor < 1 {
 			return fail("reads", "needs abiVersion 1.1 or later (the manifest says %s)", m.ABIVersion)
@@ -244,6 +260,45 @@ func (m *Manifest) Projection() (*Projection, error) {
 		return nil, fmt.Errorf("manifest %q: %w", m.Name, err)
 	}
 	return p, nil
+}
+
+// validateInput checks input: fields is for a Wasm admission plugin with reads, of ABI 1.2.
+func (m *Manifest) validateInput() error {
+	switch m.Input {
+	case "", InputJSON:
+		return nil
+	case InputFields:
+	default:
+		return fmt.Errorf("manifest %q: input: %q is not one of json, fields", m.Name, m.Input)
+	}
+	problem := ""
+	switch _, minor, _ := abi.ParseVersion(m.ABIVersion); {
+	case minor < 2:
+		problem = fmt.Sprintf("needs abiVersion 1.2 or later (the manifest says %s)", m.ABIVersion)
+	case m.Kind != abi.KindMutatingAdmission && m.Kind != abi.KindValidatingAdmission:
+		problem = fmt.Sprintf("is for admission plugins, not %s", m.Kind)
+	case m.Mode != ModeWasm:
+		problem = "is for Wasm guests (a process plugin reads JSON natively, where it costs little)"
+	case m.Reads == nil:
+		problem = "needs reads: the table holds the values of the reads"
+	}
+	if problem != "" {
+		return fmt.Errorf("manifest %q: input: fields %s", m.Name, problem)
+	}
+	return nil
+}
+
+// Fields is the compiled fields table of the manifest's reads, or nil when the plugin is sent
+// JSON.
+func (m *Manifest) Fields() (*Fields, error) {
+	if m.Input != InputFields {
+		return nil, nil
+	}
+	f, err := NewFields(m.Reads)
+	if err != nil {
+		return nil, fmt.Errorf("manifest %q: %w", m.Name, err)
+	}
+	return f, nil
 }
 
 // Timeout is the per-call deadline.

@@ -74,6 +74,7 @@ func TestDecodeManifestReads(t *testing.T) {
 
 func TestDecodeManifestErrorsNameTheField(t *testing.T) {
 	base := "name: a\nkind: Authorizer\nabiVersion: \"1.0\"\nentry: a.wasm\n"
+	admission := "name: a\nkind: ValidatingAdmission\nabiVersion: \"1.2\"\nentry: a.wasm\nreads: [/request/operation]\n"
 	cases := []struct {
 		name, yaml, want string
 	}{
@@ -82,7 +83,7 @@ func TestDecodeManifestErrorsNameTheField(t *testing.T) {
 		{"missing name", "kind: Authorizer\nabiVersion: \"1.0\"\nentry: a.wasm\n", "name: required"},
 		{"bad name", strings.Replace(base, "name: a", "name: A_b", 1), "name: \"A_b\" must be a DNS-1123 label"},
 		{"bad kind", strings.Replace(base, "Authorizer", "Webhook", 1), `kind: "Webhook" is not one of`},
-		{"major version", strings.Replace(base, `"1.0"`, `"2.0"`, 1), "abiVersion: plugin speaks ABI 2.0, host speaks ABI 1.1: major versions differ"},
+		{"major version", strings.Replace(base, `"1.0"`, `"2.0"`, 1), "abiVersion: plugin speaks ABI 2.0, host speaks ABI 1.2: major versions differ"},
 		{"newer minor", strings.Replace(base, `"1.0"`, `"1.9"`, 1), "plugin needs a newer host"},
 		{"bad mode", base + "mode: docker\n", `mode: "docker" is not one of wasm, process`},
 		{"missing entry", strings.Replace(base, "entry: a.wasm\n", "", 1), "entry: required"},
@@ -97,6 +98,11 @@ func TestDecodeManifestErrorsNameTheField(t *testing.T) {
 		{"failure policy", base + "failurePolicy: Retry\n", `failurePolicy: "Retry" is not one of Fail, Ignore`},
 		{"reads before 1.1", base + "reads: [/spec/user]\n", "reads: needs abiVersion 1.1 or later (the manifest says 1.0)"},
 		{"reads not a pointer", strings.Replace(base, `"1.0"`, `"1.1"`, 1) + "reads: [/spec/user, spec/groups]\n", `reads[1]: "spec/groups" must be a JSON pointer starting with "/"`},
+		{"unknown input", base + "input: yaml\n", `input: "yaml" is not one of json, fields`},
+		{"fields before 1.2", strings.Replace(admission, `"1.2"`, `"1.1"`, 1) + "input: fields\n", "input: fields needs abiVersion 1.2 or later (the manifest says 1.1)"},
+		{"fields for an authorizer", strings.Replace(base, `"1.0"`, `"1.2"`, 1) + "reads: []\ninput: fields\n", "input: fields is for admission plugins, not Authorizer"},
+		{"fields for a process", admission + "mode: process\ninput: fields\n", "input: fields is for Wasm guests"},
+		{"fields without reads", strings.Replace(admission, "reads: [/request/operation]\n", "", 1) + "input: fields\n", "input: fields needs reads"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,11 +24,40 @@ type Projection struct {
 }
 
 // projNode is one step of a path: the member it matches ("*": every element of an array) and
-// the steps after it. whole says a path ends here, so the value is copied as it is.
+// the steps after it. whole says a path ends here, so the value is copied as it is. The fields
+// table (fields.go) also numbers the paths: tokens is the node's depth, ends the lowest index of
+// a path that ends here (-1: none) and first the lowest index of a path through or ending here.
 type projNode struct {
 	name     string
 	whole    bool
 	children []*projNode
+
+	tokens, ends, first int
+}
+
+// compilePaths builds the tree of paths, a path's index being its place in paths less offset
+// (the always-read paths of a projection come first, at negative indices). It fails naming the
+// first pointer that is not a JSON pointer.
+func compilePaths(root *projNode, paths []string, offset int) error {
+	root.ends, root.first = -1, -1
+	for i, ptr := range paths {
+		tokens, err := parsePointer(ptr)
+		if err != nil {
+			return fmt.Errorf("reads[%d]: %w", i-offset, err)
+		}
+		n := root
+		for _, tok := range tokens {
+			n = n.child(tok)
+			if n.first < 0 {
+				n.first = i - offset
+			}
+		}
+		n.whole = true
+		if n.ends < 0 {
+			n.ends = i - offset
+		}
+	}
+	return nil
 }
 
 // alwaysRead are the paths every projection of a review of that kind keeps: the review's own
@@ -45,16 +74,9 @@ func alwaysRead(kind abi.Kind) []string {
 // pointer that is not a JSON pointer.
 func NewProjection(kind abi.Kind, reads []string) (*Projection, error) {
 	p := &Projection{}
-	for i, ptr := range append(alwaysRead(kind), reads...) {
-		tokens, err := parsePointer(ptr)
-		if err != nil {
-			return nil, fmt.Errorf("reads[%d]: %w", i-len(alwaysRead(kind)), err)
-		}
-		n := &p.root
-		for _, tok := range tokens {
-			n = n.child(tok)
-		}
-		n.whole = true
+	always := alwaysRead(kind)
+	if err := compilePaths(&p.root, append(always, reads...), len(always)); err != nil {
+		return nil, err
 	}
 	p.typeMetaOnly = len(p.root.children) == 2
 	for _, c := range p.root.children {
@@ -69,7 +91,7 @@ func (n *projNode) child(name string) *projNode {
 			return c
 		}
 	}
-	c := &projNode{name: name}
+	c := &projNode{name: name, tokens: n.tokens + 1, ends: -1, first: -1}
 	n.children = append(n.children, c)
 	return c
 }
@@ -141,75 +163,89 @@ func (n *projNode) project(dst, doc []byte, i int) (out []byte, end int, ok bool
 func (n *projNode) projectObject(dst, doc []byte, i int) ([]byte, int, bool) {
 	dst = append(dst, '{')
 	first := true
-	i = skipSpace(doc, i+1)
-	if i < len(doc) && doc[i] == '}' {
-		return append(dst, '}'), i + 1, true
-	}
-	for i < len(doc) && doc[i] == '"' {
-		nameEnd, ok := skipString(doc, i)
-		if !ok {
-			return dst, 0, false
-		}
-		v := skipSpace(doc, nameEnd)
-		if v >= len(doc) || doc[v] != ':' {
-			return dst, 0, false
-		}
-		v = skipSpace(doc, v+1)
-		if v >= len(doc) {
+	i, more, ok := firstItem(doc, i, '}')
+	for ok && more {
+		name, v, found := memberAt(doc, i)
+		if !found {
 			return dst, 0, false
 		}
 		var end int
-		if c := n.member(doc[i:nameEnd]); c != nil {
+		if c := n.member(name); c != nil {
 			if !first {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = append(dst, doc[i:nameEnd]...)
+			dst = append(dst, name...)
 			dst = append(dst, ':')
-			if dst, end, ok = c.project(dst, doc, v); !ok {
-				return dst, 0, false
-			}
-		} else if end, ok = skipValue(doc, v); !ok {
-			return dst, 0, false
+			dst, end, ok = c.project(dst, doc, v)
+		} else {
+			end, ok = skipValue(doc, v)
 		}
-		i = skipSpace(doc, end)
-		if i < len(doc) && doc[i] == '}' {
-			return append(dst, '}'), i + 1, true
+		if ok {
+			i, more, ok = nextItem(doc, end, '}')
 		}
-		if i >= len(doc) || doc[i] != ',' {
-			return dst, 0, false
-		}
-		i = skipSpace(doc, i+1)
 	}
-	return dst, 0, false
+	return append(dst, '}'), i, ok
 }
 
 // projectArray appends the array at doc[i] with each element projected by n.
 func (n *projNode) projectArray(dst, doc []byte, i int) ([]byte, int, bool) {
 	dst = append(dst, '[')
-	i = skipSpace(doc, i+1)
-	if i < len(doc) && doc[i] == ']' {
-		return append(dst, ']'), i + 1, true
-	}
-	for first := true; i < len(doc); first = false {
+	i, more, ok := firstItem(doc, i, ']')
+	for first := true; ok && more; first = false {
 		if !first {
 			dst = append(dst, ',')
 		}
 		var end int
-		var ok bool
-		if dst, end, ok = n.project(dst, doc, i); !ok {
-			return dst, 0, false
+		if dst, end, ok = n.project(dst, doc, i); ok {
+			i, more, ok = nextItem(doc, end, ']')
 		}
-		i = skipSpace(doc, end)
-		if i < len(doc) && doc[i] == ']' {
-			return append(dst, ']'), i + 1, true
-		}
-		if i >= len(doc) || doc[i] != ',' {
-			return dst, 0, false
-		}
-		i = skipSpace(doc, i+1)
 	}
-	return dst, 0, false
+	return append(dst, ']'), i, ok
+}
+
+// firstItem enters the object or array opening at doc[i]: more says an item starts at next,
+// else next is past the empty container's close.
+func firstItem(doc []byte, i int, close byte) (next int, more, ok bool) {
+	i = skipSpace(doc, i+1)
+	if i < len(doc) && doc[i] == close {
+		return i + 1, false, true
+	}
+	return i, i < len(doc), i < len(doc)
+}
+
+// nextItem reads what follows an item of an object or array, whose value ends at doc[end]: a
+// comma (more: the next item starts at next) or the container's close (next is past it).
+func nextItem(doc []byte, end int, close byte) (next int, more, ok bool) {
+	i := skipSpace(doc, end)
+	if i < len(doc) && doc[i] == close {
+		return i + 1, false, true
+	}
+	if i >= len(doc) || doc[i] != ',' {
+		return 0, false, false
+	}
+	i = skipSpace(doc, i+1)
+	return i, true, i < len(doc)
+}
+
+// memberAt reads the name of the object member at doc[i] and the colon after it: the quoted
+// name, and where the value starts.
+func memberAt(doc []byte, i int) (name []byte, value int, ok bool) {
+	if doc[i] != '"' {
+		return nil, 0, false
+	}
+	end, ok := skipString(doc, i)
+	if !ok {
+		return nil, 0, false
+	}
+	v := skipSpace(doc, end)
+	if v >= len(doc) || doc[v] != ':' {
+		return nil, 0, false
+	}
+	if v = skipSpace(doc, v+1); v >= len(doc) {
+		return nil, 0, false
+	}
+	return doc[i:end], v, true
 }
 
 // element returns the child that matches every element of an array.
