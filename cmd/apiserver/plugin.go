@@ -90,6 +90,8 @@ func inspectPlugin(ctx context.Context, path string, stdout, stderr io.Writer) i
 			fmt.Fprintf(stdout, "http:        %s\n", h)
 		}
 		switch {
+		case man.Input == pluginapi.InputFields:
+			fmt.Fprintf(stdout, "sent:        the values of %s (input: fields)\n", strings.Join(man.Reads, " "))
 		case man.Reads == nil:
 			fmt.Fprintf(stdout, "sent:        whole reviews\n")
 		case len(man.Reads) == 0:

@@ -82,11 +82,11 @@ func TestPluginInspect(t *testing.T) {
 		want       []string
 	}{
 		{"go module", filepath.Join(dir, "no-latest", "plugin.wasm"), 0,
-			[]string{"abiVersion:  1.1 (declared by kapi_abi_version)", "kapi_validate(i32, i32) -> i64", "kapi_alloc(i32) -> i32", "wasi_snapshot_preview1.", "ValidatingAdmission", "ok"}},
+			[]string{"abiVersion:  1.2 (declared by kapi_abi_version)", "kapi_validate(i32, i32) -> i64", "kapi_alloc(i32) -> i32", "wasi_snapshot_preview1.", "ValidatingAdmission", "ok"}},
 		{"wat module", filepath.Join(dir, "denymarker", "plugin.wasm"), 0,
 			[]string{"abiVersion:  1.0", "kinds:       ValidatingAdmission\n", "kapi.log("}},
 		{"wasm folder", filepath.Join(dir, "default-label"), 0,
-			[]string{"name:        default-label", "kind:        MutatingAdmission", "mode:        wasm", "sent:        /request/operation /request/subResource /request/object/metadata/labels", "kapi_admit(i32, i32) -> i64", "ok"}},
+			[]string{"name:        default-label", "kind:        MutatingAdmission", "mode:        wasm", "sent:        the values of /request/operation /request/subResource /request/object/metadata/labels (input: fields)", "kapi_admit(i32, i32) -> i64", "ok"}},
 		{"process manifest", filepath.Join(dir, "ownerauthz", "manifest.yaml"), 0,
 			[]string{"kind:        Authorizer", "mode:        process", "resource:    /v1 namespaces (get)", "sent:        /spec/user /spec/resourceAttributes", "ok"}},
 		{"manifest problem", broken, 1, []string{`problem: manifest "broken": kind: "Admission" is not one of`}},

@@ -219,7 +219,7 @@ func TestCallerSendsTheFieldsTableWhenTheManifestSaysSo(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := NewCaller(m, func(_ context.Context, _ abi.Kind, request []byte) ([]byte, error) {
-		if got, want := fmt.Sprint(parseFields(t, request, reads)), `[(0, 2, [], "CREATE") (1, 4, [], {"x":"y"})]`; got != want {
+		if got, want := fmt.Sprint(parseFields(t, request, reads)), `[(0, 1, [], {) (0, 2, [], "CREATE") (1, 2, [], {) (1, 3, [], {) (1, 4, [], {"x":"y"})]`; got != want {
 			t.Errorf("sent %s\nwant %s", got, want)
 		}
 		return []byte(`{"response":{"uid":"1","allowed":true}}`), nil

@@ -61,13 +61,15 @@ type fieldsWalk struct {
 }
 
 // value walks the value at doc[i] along n, as projNode.project does: into an object or an array
-// a path goes on through, else it is an entry.
+// a path goes on through, after its marker, else it is an entry.
 func (w *fieldsWalk) value(n *projNode, doc []byte, i int) (end int, ok bool) {
 	switch {
 	case !n.whole && doc[i] == '{':
+		w.entry(n, doc[i:i+1]) // the object's marker
 		return w.object(n, doc, i)
 	case !n.whole && doc[i] == '[':
 		if each := n.element(); each != nil {
+			w.entry(n, doc[i:i+1]) // the array's marker
 			return w.array(each, doc, i)
 		}
 	}
@@ -112,7 +114,8 @@ func (w *fieldsWalk) array(n *projNode, doc []byte, i int) (int, bool) {
 }
 
 // entry appends the value at n: on the path that ends there, or, where the paths through n
-// cannot go on, on the first of them.
+// cannot go on, on the first of them. A marker's value is the bracket that opens its object or
+// array.
 func (w *fieldsWalk) entry(n *projNode, value []byte) {
 	read := n.first
 	if n.whole {

@@ -15,15 +15,20 @@ import (
 	"github.com/kapi-dev/kapi/abi"
 )
 
-// fieldEntry is one entry of a fields table, its value decoded.
+// fieldEntry is one entry of a fields table, its value decoded; marker is the bracket of an
+// object's or array's marker.
 type fieldEntry struct {
 	read, tokens int
 	indices      []uint32
 	value        any
+	marker       string
 }
 
 func (e fieldEntry) String() string {
 	v, _ := json.Marshal(e.value)
+	if e.marker != "" {
+		v = []byte(e.marker)
+	}
 	return fmt.Sprintf("(%d, %d, %v, %s)", e.read, e.tokens, e.indices, v)
 }
 
@@ -52,6 +57,12 @@ func parseFields(t *testing.T, table []byte, reads []string) []fieldEntry {
 		}
 		rest = rest[4*depth:]
 		n := binary.LittleEndian.Uint32(rest)
+		if v := rest[4 : 4+n]; string(v) == "{" || string(v) == "[" {
+			e.marker = string(v)
+			rest = rest[4+n:]
+			entries = append(entries, e)
+			continue
+		}
 		if err := json.Unmarshal(rest[4:4+n], &e.value); err != nil {
 			t.Fatalf("entry %v: value %q is not JSON: %v", e, rest[4:4+n], err)
 		}
@@ -69,7 +80,7 @@ func TestFieldsExample(t *testing.T) {
 	reads := []string{"/request/operation", "/request/object/spec/containers/*/image"}
 	doc := `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","operation":"CREATE",` +
 		`"object":{"metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"nginx:1.27"},{"name":"b","image":"redis"}]}}}}`
-	want := "[(0, 2, [], \"CREATE\") (1, 6, [0], \"nginx:1.27\") (1, 6, [1], \"redis\")]"
+	want := "[(0, 1, [], {) (0, 2, [], \"CREATE\") (1, 2, [], {) (1, 3, [], {) (1, 4, [], [) (1, 5, [0], {) (1, 6, [0], \"nginx:1.27\") (1, 5, [1], {) (1, 6, [1], \"redis\")]"
 	f, err := NewFields(reads)
 	if err != nil {
 		t.Fatal(err)
@@ -82,14 +93,17 @@ func TestFieldsExample(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	// A path that cannot go on gives the value where it stops, on the lowest of the reads through
-	// it; a prefix of another read gives its values and the longer one none.
+	// it; a prefix of another read gives its values and the longer one none; every object and
+	// array a path goes into gives its marker, an empty one too.
 	cases := []struct{ reads, doc, want string }{
 		{`["/a/*/x", "/a/*/y"]`, `{"a":"str"}`, `[(0, 1, [], "str")]`},
-		{`["/a/*/x", "/a/*/y"]`, `{"a":[{"y":1},null]}`, `[(1, 3, [0], 1) (0, 2, [1], null)]`},
-		{`["/a/b/c", "/a/b"]`, `{"a":{"b":{"c":1}}}`, `[(1, 2, [], {"c":1})]`},
+		{`["/a/*/x", "/a/*/y"]`, `{"a":[{"y":1},null,{}]}`, `[(0, 1, [], [) (0, 2, [0], {) (1, 3, [0], 1) (0, 2, [1], null) (0, 2, [2], {)]`},
+		{`["/a/b/c", "/a/b"]`, `{"a":{"b":{"c":1}}}`, `[(0, 1, [], {) (1, 2, [], {"c":1})]`},
 		{`["/a/0"]`, `{"a":[1,2]}`, `[(0, 1, [], [1,2])]`},
-		{`["/a/*/*"]`, `{"a":[[1,2],[],[3]]}`, `[(0, 3, [0 0], 1) (0, 3, [0 1], 2) (0, 3, [2 0], 3)]`},
+		{`["/a/*/*"]`, `{"a":[[1,2],[],[3]]}`, `[(0, 1, [], [) (0, 2, [0], [) (0, 3, [0 0], 1) (0, 3, [0 1], 2) (0, 2, [1], [) (0, 2, [2], [) (0, 3, [2 0], 3)]`},
+		{`["/a/*"]`, `{"a":[{"x":1},2]}`, `[(0, 1, [], [) (0, 2, [0], {"x":1}) (0, 2, [1], 2)]`},
 		{`["/x"]`, `{"a":{"x":1}}`, `[]`},
+		{`["/a/x"]`, `{"a":{}}`, `[(0, 1, [], {)]`},
 		{`[]`, `{"a":1}`, `[]`},
 	}
 	for _, c := range cases {
@@ -177,6 +191,9 @@ func fieldsDecoded(n *projNode, v any, indices []uint32, out []fieldEntry) []fie
 		if n.whole {
 			break
 		}
+		if n.tokens > 0 { // the document itself has no marker
+			out = append(out, fieldEntry{read: n.first, tokens: n.tokens, indices: indices, marker: "{"})
+		}
 		for name, member := range x {
 			for _, c := range n.children {
 				if c.name == name {
@@ -190,6 +207,7 @@ func fieldsDecoded(n *projNode, v any, indices []uint32, out []fieldEntry) []fie
 		if n.whole || each == nil {
 			break
 		}
+		out = append(out, fieldEntry{read: n.first, tokens: n.tokens, indices: indices, marker: "["})
 		for i, e := range x {
 			out = fieldsDecoded(each, e, append(slices.Clip(indices), uint32(i)), out)
 		}

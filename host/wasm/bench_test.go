@@ -32,7 +32,8 @@ func typicalPodReview(b testing.TB) []byte {
 // request however many plugins see it, so it measures copying it into the guest, the guest's
 // reading, the policy, encoding and decoding the answer; "+reads" has the manifest declare
 // nolatest.Reads, so the host projects the review (abi/SPEC.md 2.1) and the guest gets ~370
-// bytes instead of 4 KB; "+encode" adds encoding the review.
+// bytes instead of 4 KB; "+fields" has it also say input: fields, so the guest gets the values
+// of its reads (2.2) and scans no JSON; "+encode" adds encoding the review.
 //
 //	go test -run '^$' -bench BenchmarkAdmitPod -benchmem ./host/wasm/
 func BenchmarkAdmitPod(b *testing.B) {
@@ -67,11 +68,13 @@ func BenchmarkAdmitPod(b *testing.B) {
 		{"wasm+reads", true, ", reads: " + string(reads)},
 		{"wasm+encode", false, ""},
 		{"wasm+reads+encode", false, ", reads: " + string(reads)},
+		{"wasm+fields", true, ", reads: " + string(reads) + ", input: fields"},
+		{"wasm+fields+encode", false, ", reads: " + string(reads) + ", input: fields"},
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			module := pluginkit.BuildGoGuest(b, "../../sdk/examples/nolatest/wasm")
 			r := newRuntime(b, wasm.RuntimeConfig{Logger: slog.New(slog.DiscardHandler)})
-			p := load(b, r, manifest(b, "{name: nolatest, kind: ValidatingAdmission, abiVersion: '1.1', entry: n.wasm, limits: {instances: 1}"+v.manifest+"}"), module, nil)
+			p := load(b, r, manifest(b, "{name: nolatest, kind: ValidatingAdmission, abiVersion: '1.2', entry: n.wasm, limits: {instances: 1}"+v.manifest+"}"), module, nil)
 			reviews := make([]*abi.AdmissionReview, b.N)
 			for i := range reviews {
 				reviews[i] = newReview()

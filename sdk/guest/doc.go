@@ -32,6 +32,12 @@
 // reads its fields with View and keeps what it finds in fixed-size arrays answers an allowed
 // request without allocating (nolatest does, and its tests pin it).
 //
+// Cheapest of all: a policy whose manifest has reads and says input: fields (ABI 1.2,
+// abi/SPEC.md section 2.2) is sent not JSON but the values its reads reach, found by the host,
+// and implements FieldsValidator or FieldsMutator: it reads one entry per value with Fields.Next,
+// each naming its read by index and the array elements on its way, so the guest scans no JSON.
+// The guest tells a fields table from JSON by its first byte, so one module serves both.
+//
 // Scanning cost: Go's wasm port turns every taken branch into a jump through the function's
 // block dispatcher and every call into a stack-switching sequence, so the readers here read
 // eight bytes at a time (SWAR) and call nothing for members no path names. SubjectAccessReviews are decoded without

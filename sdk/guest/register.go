@@ -22,6 +22,21 @@ type RawMutator interface {
 	AdmitRaw(ctx context.Context, review []byte) (abi.AdmissionResponse, error)
 }
 
+// FieldsValidator is a validating admission policy that reads its review as the values of its
+// reads (the manifest's input: fields, abi/SPEC.md section 2.2), the cheapest form for a Go
+// guest. Reads are the manifest's reads, in its order: the entries' Read indexes them, and a
+// table of other reads fails the call.
+type FieldsValidator interface {
+	Reads() []string
+	ValidateFields(ctx context.Context, f *Fields) (abi.AdmissionResponse, error)
+}
+
+// FieldsMutator is FieldsValidator's mutating twin.
+type FieldsMutator interface {
+	Reads() []string
+	AdmitFields(ctx context.Context, f *Fields) (abi.AdmissionResponse, error)
+}
+
 // registered is the one plugin a guest module serves.
 var registered struct {
 	plugin     abi.Plugin
@@ -31,6 +46,9 @@ var registered struct {
 	validating abi.ValidatingAdmission
 	rawMut     RawMutator
 	rawVal     RawValidator
+	fieldsMut  FieldsMutator
+	fieldsVal  FieldsValidator
+	reads      *Reads // of fieldsMut or fieldsVal
 }
 
 // Register makes p the plugin this module serves. p implements abi.Plugin and one or more of
@@ -48,6 +66,11 @@ func Register(p abi.Plugin) {
 	registered.validating, _ = p.(abi.ValidatingAdmission)
 	registered.rawMut, _ = p.(RawMutator)
 	registered.rawVal, _ = p.(RawValidator)
+	registered.fieldsMut, _ = p.(FieldsMutator)
+	registered.fieldsVal, _ = p.(FieldsValidator)
+	if r, ok := p.(interface{ Reads() []string }); ok && (registered.fieldsMut != nil || registered.fieldsVal != nil) {
+		registered.reads = CompileReads(r.Reads())
+	}
 }
 
 // RegisterValidatingAdmission registers a validating policy that needs no configuration or close.
@@ -158,10 +181,17 @@ func serve(export string, req, out []byte) ([]byte, error) {
 	return nil, fmt.Errorf("unknown export %q", export)
 }
 
+// fields is the table of the call in progress, reused from call to call.
+var fields Fields
+
 func admission(ctx context.Context, mutating bool, req, out []byte) ([]byte, error) {
 	var resp abi.AdmissionResponse
 	var err error
 	switch {
+	case len(req) > 0 && req[0] == abi.FieldsMagic[0]:
+		if resp, err = admitFields(ctx, mutating, req); err != nil {
+			return nil, err
+		}
 	case mutating && registered.rawMut != nil:
 		resp, err = registered.rawMut.AdmitRaw(ctx, req)
 	case !mutating && registered.rawVal != nil:
@@ -183,4 +213,26 @@ func admission(ctx context.Context, mutating bool, req, out []byte) ([]byte, err
 		return nil, err
 	}
 	return appendAdmissionAnswer(out, &resp), nil
+}
+
+// admitFields serves a review sent as a fields table.
+func admitFields(ctx context.Context, mutating bool, table []byte) (abi.AdmissionResponse, error) {
+	if (mutating && registered.fieldsMut == nil) || (!mutating && registered.fieldsVal == nil) {
+		return abi.AdmissionResponse{}, errors.New("the review came as a fields table (the manifest's input: fields), " +
+			"and the plugin reads no fields: it implements neither guest.FieldsMutator nor guest.FieldsValidator for this kind")
+	}
+	if err := fields.reset(table, registered.reads); err != nil {
+		return abi.AdmissionResponse{}, err
+	}
+	var resp abi.AdmissionResponse
+	var err error
+	if mutating {
+		resp, err = registered.fieldsMut.AdmitFields(ctx, &fields)
+	} else {
+		resp, err = registered.fieldsVal.ValidateFields(ctx, &fields)
+	}
+	if err == nil {
+		err = fields.Err()
+	}
+	return resp, err
 }

@@ -29,12 +29,15 @@ type Spec struct {
 	// the plugin is sent only those parts of each review, so running a table in every mode
 	// checks that they name all the plugin reads. Nil sends whole reviews.
 	Reads []string
+	// Input is the manifest's input: pluginapi.InputFields sends a Wasm admission plugin the
+	// fields table of its Reads (abi/SPEC.md section 2.2); empty sends JSON.
+	Input pluginapi.Input
 }
 
 func (s Spec) manifest(t testing.TB) *pluginapi.Manifest {
 	t.Helper()
 	m := &pluginapi.Manifest{Name: s.Name, Kind: s.Kind, ABIVersion: abi.Version, Entry: "plugin",
-		Capabilities: s.Capabilities, Config: json.RawMessage(s.Config), Reads: s.Reads}
+		Capabilities: s.Capabilities, Config: json.RawMessage(s.Config), Reads: s.Reads, Input: s.Input}
 	m.SetDefaults()
 	if err := m.Validate(); err != nil {
 		t.Fatalf("pluginkit spec: %v", err)

@@ -3,12 +3,13 @@
 // with a JSON patch. It imports abi, sdk/guest (for its raw-JSON reader) and the standard
 // library, so it builds natively and as a Wasm guest (see wasm/).
 //
-// It implements both abi.MutatingAdmission (the decoded review, used natively) and
-// guest.RawMutator (the review's bytes, read with guest.Seek and guest.Members: a Go Wasm guest
-// decoding a whole review with encoding/json pays more for the decoding than for the policy).
-// Both paths find the object's label state and end in the same answer function, whose three
-// possible patches are encoded once, at provisioning; the example's tests run one case table
-// against both modes.
+// It implements abi.MutatingAdmission (the decoded review, used natively), guest.RawMutator (the
+// review's bytes, read with guest.Seek and guest.Members: a Go Wasm guest decoding a whole review
+// with encoding/json pays more for the decoding than for the policy) and guest.FieldsMutator
+// (the values of its reads and the markers of the object and its metadata, as the Wasm guest is
+// sent them when its manifest says input: fields). All three find the object's label state and
+// end in the same answer function, whose three possible patches are encoded once, at
+// provisioning; the example's tests run one case table in every mode.
 package defaultlabel
 
 import (
@@ -99,7 +100,7 @@ func (p *Plugin) Admit(_ context.Context, r *abi.AdmissionReview) (abi.Admission
 	if req == nil {
 		return abi.AdmissionResponse{}, errors.New("review has no request")
 	}
-	if !applies(req.Operation, req.SubResource, req.Object) {
+	if !applies(req.Operation, req.SubResource, len(req.Object) > 0) {
 		return abi.AdmissionResponse{UID: req.UID, Allowed: true}, nil
 	}
 	var obj struct {
@@ -146,7 +147,7 @@ func (p *Plugin) AdmitRaw(_ context.Context, review []byte) (abi.AdmissionRespon
 		}
 		return true
 	})
-	if !applies(operation, subResource, object) {
+	if !applies(operation, subResource, len(object) > 0) {
 		return abi.AdmissionResponse{UID: uid, Allowed: true}, nil
 	}
 	state, err := p.rawLabels(object)
@@ -187,16 +188,7 @@ func (p *Plugin) metadataLabels(metadata []byte) (labels, error) {
 		if !guest.MemberIs(name, "labels") || string(value) == "null" {
 			return true
 		}
-		state = withoutKey
-		if !guest.Members(value, func(key, _ []byte) bool {
-			if guest.MemberIs(key, p.config.Key) {
-				state = withKey
-				return false
-			}
-			return true
-		}) {
-			err = errors.New("metadata.labels is not a JSON object")
-		}
+		state, err = p.labelState(value)
 		return false
 	})
 	if !isObject {
@@ -205,10 +197,25 @@ func (p *Plugin) metadataLabels(metadata []byte) (labels, error) {
 	return state, err
 }
 
+// labelState reads the state of labels, an object's labels that are not null.
+func (p *Plugin) labelState(labels []byte) (labels, error) {
+	state := withoutKey
+	if !guest.Members(labels, func(key, _ []byte) bool {
+		if guest.MemberIs(key, p.config.Key) {
+			state = withKey
+			return false
+		}
+		return true
+	}) {
+		return 0, errors.New("metadata.labels is not a JSON object")
+	}
+	return state, nil
+}
+
 // applies says whether the policy looks at a request: creates and updates of an object's main
-// resource.
-func applies(operation, subResource string, object []byte) bool {
-	return (operation == "CREATE" || operation == "UPDATE") && subResource == "" && len(object) > 0
+// resource (object says the request has one).
+func applies(operation, subResource string, object bool) bool {
+	return (operation == "CREATE" || operation == "UPDATE") && subResource == "" && object
 }
 
 // answer allows the request, with the patch that adds the label unless it is there.

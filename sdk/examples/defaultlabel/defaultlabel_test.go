@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kapi-dev/kapi/abi"
+	"github.com/kapi-dev/kapi/host/pluginapi"
 	"github.com/kapi-dev/kapi/sdk/examples/defaultlabel"
 	"github.com/kapi-dev/kapi/sdk/pluginkit"
 )
@@ -43,5 +44,8 @@ func TestDefaultLabel(t *testing.T) {
 		{Name: "labels not JSON object", Review: review("CREATE", `{"metadata":{"labels":[1]}}`), Want: pluginkit.Want{Err: "decoding object"}},
 	}
 	spec := pluginkit.Spec{Name: "default-label", Kind: abi.KindMutatingAdmission, Config: `{"key":"owner/team","value":"none"}`, Reads: defaultlabel.Reads}
-	pluginkit.Run(t, cases, pluginkit.Native(spec, &defaultlabel.Plugin{}), pluginkit.Wasm(spec, "./wasm"))
+	withFields := spec
+	withFields.Input = pluginapi.InputFields
+	pluginkit.Run(t, cases, pluginkit.Native(spec, &defaultlabel.Plugin{}), pluginkit.Wasm(spec, "./wasm"),
+		pluginkit.WasmModule(withFields, "wasm+fields", func(t testing.TB) []byte { return pluginkit.BuildGoGuest(t, "./wasm") }))
 }

@@ -3,12 +3,13 @@
 // such pods do not say which code they run. It imports abi, sdk/guest (for its raw-JSON reader)
 // and the standard library, so it builds natively and as a Wasm guest (see wasm/).
 //
-// It implements both abi.ValidatingAdmission (the decoded review, used natively and by the process
-// plugin) and guest.RawValidator (the review's bytes, read in one pass with a guest.Query and
-// without an allocation for an allowed pod; the Wasm guest uses it because decoding a whole
-// review with encoding/json costs a Wasm guest far more than the policy does). Both paths end in
-// the same decide function, and the example's tests run one case table natively, as Wasm and as
-// a process.
+// It implements abi.ValidatingAdmission (the decoded review, used natively and by the process
+// plugin), guest.RawValidator (the review's bytes, read in one pass with a guest.Query and
+// without an allocation for an allowed pod; the Wasm guest uses it when it is sent JSON, because
+// decoding a whole review with encoding/json costs a Wasm guest far more than the policy does)
+// and guest.FieldsValidator (the values of its reads, as the Wasm guest is sent them when its
+// manifest says input: fields, so it scans no JSON). All three end in the same decide function,
+// and the example's tests run one case table natively, as Wasm (sent each form) and as a process.
 package nolatest
 
 import (
@@ -157,11 +158,23 @@ func (p *Plugin) ValidateRaw(_ context.Context, review []byte) (abi.AdmissionRes
 		group: view(raw[pathGroup]), resource: view(raw[pathResource]), subResource: view(raw[pathSubResource]),
 		operation: view(raw[pathOperation]), namespace: view(raw[pathNamespace]),
 	}
+	var malformed error
+	if !arrays {
+		malformed = errNotArray
+	}
+	return p.judge(rq, floating, malformed)
+}
+
+var errNotArray = fmt.Errorf("decoding pod: containers are not an array")
+
+// judge is the end of ValidateRaw and ValidateFields: the request rq, its containers with a
+// floating image, and what was wrong with its containers (an error once the policy applies).
+func (p *Plugin) judge(rq request, floating []floatingContainer, malformed error) (abi.AdmissionResponse, error) {
 	if !p.applies(rq) {
 		return abi.AdmissionResponse{Allowed: true}, nil
 	}
-	if !arrays {
-		return abi.AdmissionResponse{}, fmt.Errorf("decoding pod: containers are not an array")
+	if malformed != nil {
+		return abi.AdmissionResponse{}, malformed
 	}
 	if len(floating) == 0 {
 		return abi.AdmissionResponse{Allowed: true}, nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kapi-dev/kapi/abi"
+	"github.com/kapi-dev/kapi/host/pluginapi"
 	"github.com/kapi-dev/kapi/sdk/examples/nolatest"
 	"github.com/kapi-dev/kapi/sdk/pluginkit"
 )
@@ -29,7 +30,15 @@ func cases() []pluginkit.Case {
 		Object:   json.RawMessage(`{"spec":{"template":{"spec":{"containers":[{"name":"a","image":"nginx"}]}}}}`)})
 	withInit := podReview("CREATE", "default", "nginx:1.27")
 	withInit.Request.Object = json.RawMessage(`{"spec":{"initContainers":[{"name":"setup","image":"busybox"}],"containers":[{"name":"app","image":"nginx:1.27"}]}}`)
+	odd := func(spec string) *abi.AdmissionReview {
+		r := podReview("CREATE", "default")
+		r.Request.Object = json.RawMessage(`{"spec":` + spec + `}`)
+		return r
+	}
 	return []pluginkit.Case{
+		{Name: "null containers", Review: odd(`{"containers":null}`), Want: pluginkit.Want{Allowed: true}},
+		{Name: "null container", Review: odd(`{"containers":[{"name":"a","image":"a:1"},null]}`), Want: pluginkit.Want{Message: `container "" image ""`}},
+		{Name: "containers not a list", Review: odd(`{"containers":"x"}`), Want: pluginkit.Want{Err: "decoding pod"}},
 		{Name: "pinned tag", Review: podReview("CREATE", "default", "nginx:1.27"), Want: pluginkit.Want{Allowed: true}},
 		{Name: "digest", Review: podReview("CREATE", "default", "nginx@sha256:0123abcd"), Want: pluginkit.Want{Allowed: true}},
 		{Name: "registry port is not a tag", Review: podReview("CREATE", "default", "registry.local:5000/team/app"),
@@ -49,16 +58,19 @@ func cases() []pluginkit.Case {
 	}
 }
 
-// TestNoLatest runs one case table natively and as a Wasm guest, sent the whole review and sent
-// the projection of nolatest.Reads (as make examples' manifest declares); the kit also checks
-// that every mode answers the same, which covers the guest's raw-JSON path against the decoded
-// one, and the reads against what the policy reads.
+// TestNoLatest runs one case table natively and as a Wasm guest, sent the whole review, the
+// projection of nolatest.Reads, and their fields table (as make examples' manifest declares);
+// the kit also checks that every mode answers the same, which covers the guest's raw-JSON and
+// fields paths against the decoded one, and the reads against what the policy reads.
 func TestNoLatest(t *testing.T) {
 	spec := pluginkit.Spec{Name: "no-latest", Kind: abi.KindValidatingAdmission, Config: `{"exemptNamespaces":["kube-system"]}`}
 	withReads := spec
 	withReads.Reads = nolatest.Reads
+	withFields := withReads
+	withFields.Input = pluginapi.InputFields
+	build := func(t testing.TB) []byte { return pluginkit.BuildGoGuest(t, "./wasm") }
 	pluginkit.Run(t, cases(), pluginkit.Native(spec, &nolatest.Plugin{}), pluginkit.Wasm(spec, "./wasm"),
-		pluginkit.WasmModule(withReads, "wasm+reads", func(t testing.TB) []byte { return pluginkit.BuildGoGuest(t, "./wasm") }))
+		pluginkit.WasmModule(withReads, "wasm+reads", build), pluginkit.WasmModule(withFields, "wasm+fields", build))
 }
 
 // TestValidateRawAllocatesNothing pins what makes the Wasm guest cheap: an allowed pod (the
