@@ -26,9 +26,9 @@
 // (0.5 ms to 3 ms). So Load first rewrites the module (interrupt.go): one more mutable global,
 // kapi_interrupt, a counter local in every function, and at every loop head a count that every
 // 65536 iterations checks the global (trapping with unreachable when it is set) and yields to Go
-// with memory.grow(0). When a call's deadline passes, a timer of the instance (made once, reset
-// for every call) sets the global, as does context.AfterFunc when the caller's context is
-// cancelled; its WASI sleeps end early too. The yield is needed because machine code is not preemptible: a guest
+// with memory.grow(0). When a call's deadline passes, or its caller's context ends, the runtime's
+// watchdog (watchdog.go, looking at every call each 10 ms) sets the global; its WASI sleeps end
+// early too. The yield is needed because machine code is not preemptible: a guest
 // that never left it would hold off a stop-the-world collection, and with it the goroutine that
 // is to set the interrupt (a deadlock the first version of this code had). The count costs
 // little: with the SDK's one-pass reader, nolatest on the 4 KB Pod review took a median of
@@ -44,8 +44,10 @@
 //
 // Why does a call allocate once on the host? The fixed cost of a call was 6-7 µs and 22
 // allocations, half of it decoding the answer with encoding/json and most of the rest a
-// context.WithTimeout, a context.AfterFunc and a context.WithValue per call. Now the deadline is
-// a per-instance timer, host functions find their instance by module, and pluginapi reads the
+// context.WithTimeout, a context.AfterFunc and a context.WithValue per call. Now a call notes its
+// deadline for the watchdog (a per-instance timer and AfterFunc did, until their shared locks
+// showed in the three-plugin server profile), host functions find their instance by module, and
+// pluginapi reads the
 // SDK's usual answers by exact template (anything else still goes to encoding/json); the guest
 // reuses its request and answer buffers, so kapi_alloc does not allocate either. What is left is
 // the answer's copy (BenchmarkCallOverhead: about 1 µs median). The request still takes two export

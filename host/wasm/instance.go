@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,14 +42,13 @@ type instance struct {
 	// deadline is when the call in progress must end; host functions pass it on to the services
 	// they call.
 	deadline time.Time
-	// timer stops the instance at a call's deadline. It is made once and reset for every call: a
-	// context.WithTimeout and a context.AfterFunc per call cost the host more than the rest of a
-	// call's ABI work. parentStop unregisters the stop on the caller's context, nil when that
-	// context cannot be cancelled. Each run of a stop function sends one value on fired, so that
-	// disarm can wait for it.
-	timer      *time.Timer
-	parentStop func() bool
-	fired      chan struct{}
+	// mu orders arm, disarm and the watchdog's check, so that a stop lands only on the call it
+	// was for. armed says a call (or the instance's initialisation) is in progress, until its
+	// deadline in Unix nanoseconds, for a caller whose context is ctx.
+	mu    sync.Mutex
+	armed bool
+	until int64
+	ctx   context.Context
 
 	// pending is a host function's result waiting for kapi.take_result (SPEC.md 3.5).
 	pending []byte
@@ -60,10 +60,11 @@ type instance struct {
 func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	ctx, cancel := context.WithTimeout(ctx, max(p.manifest.Timeout(), minInitTimeout))
 	defer cancel()
-	in := newStoppable()
+	in := &instance{}
 	deadline, _ := ctx.Deadline()
 	in.arm(ctx, deadline)
 	defer in.disarm()
+	p.watch.add(in)
 	cfg := wazero.NewModuleConfig().
 		WithName(""). // anonymous: many instances of one module
 		WithStartFunctions().
@@ -76,6 +77,7 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 		WithRandSource(rand.Reader)
 	mod, err := p.rt.InstantiateModule(ctx, p.compiled, cfg)
 	if err != nil {
+		p.watch.remove(in)
 		return nil, fmt.Errorf("instantiating: %w", err)
 	}
 	in.mod = mod
@@ -85,6 +87,7 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	in.call = mod.ExportedFunction(p.callExport)
 	in.close = mod.ExportedFunction(abi.ExportClose)
 	fail := func(format string, args ...any) (*instance, error) {
+		p.watch.remove(in)
 		p.instances.Delete(mod)
 		_ = mod.Close(context.Background())
 		return nil, fmt.Errorf(format, args...)
@@ -129,47 +132,42 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	return in, nil
 }
 
-// newStoppable returns an instance, not yet instantiated, with its stop timer.
-func newStoppable() *instance {
-	in := &instance{fired: make(chan struct{}, 2)}
-	in.timer = time.AfterFunc(time.Hour, in.fire)
-	in.timer.Stop()
-	return in
-}
-
-// fire stops the instance: the guest traps at its next loop head and leaves any sleep. The
-// timer and the caller's context may both fire; only the first sets the global (wazero's Set is
-// not atomic).
+// fire stops the instance: the guest traps at its next loop head and leaves any sleep. It is
+// called with in.mu held, so only once per call sets the global (wazero's Set is not atomic).
 func (in *instance) fire() {
 	if in.stopped.CompareAndSwap(false, true) && in.interrupt != nil {
 		in.interrupt.Set(1)
 	}
-	in.fired <- struct{}{}
 }
 
-// arm makes the deadline, or ctx's end if it comes first, stop the instance. disarm undoes it.
+// arm has the watchdog stop the instance at the deadline, or when ctx ends if that comes first.
+// disarm undoes it.
 func (in *instance) arm(ctx context.Context, deadline time.Time) {
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
 	in.deadline = deadline
-	in.timer.Reset(time.Until(deadline))
-	in.parentStop = nil
-	if ctx.Done() != nil {
-		in.parentStop = context.AfterFunc(ctx, in.fire)
-	}
+	in.mu.Lock()
+	in.armed, in.until, in.ctx = true, deadline.UnixNano(), ctx
+	in.mu.Unlock()
 }
 
-// disarm ends what arm set up. A stop that has started is waited for, so that the instance is
-// judged (stopped or not) and closed only after it.
+// disarm ends what arm set up. A stop that has landed stays (in.stopped), so that the instance
+// is judged and closed after it.
 func (in *instance) disarm() {
-	if !in.timer.Stop() {
-		<-in.fired
+	in.mu.Lock()
+	in.armed, in.ctx = false, nil
+	in.mu.Unlock()
+}
+
+// check is the watchdog's look at the instance at time now: it stops a call past its deadline or
+// whose caller's context has ended.
+func (in *instance) check(now time.Time) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.armed && (now.UnixNano() >= in.until || in.ctx.Err() != nil) {
+		in.fire()
 	}
-	if in.parentStop != nil && !in.parentStop() {
-		<-in.fired
-	}
-	in.parentStop = nil
 }
 
 // sleep is the guest's WASI sleep: it ends early when the instance is stopped, so a guest

@@ -39,9 +39,10 @@ type Plugin struct {
 	host   abi.Host
 	config []byte
 
-	// pool holds the instances (pool.go).
-	pool *pool
-	done chan struct{}
+	// pool holds the instances (pool.go); the runtime's watchdog stops them at deadlines.
+	pool  *pool
+	watch *watchdog
+	done  chan struct{}
 	// instances finds the instance a host function is called from by its module
 	// (api.Module -> *instance).
 	instances sync.Map
@@ -124,7 +125,7 @@ func (p *Plugin) discard(in *instance) {
 	if in == nil {
 		return
 	}
-	in.timer.Stop()
+	p.watch.remove(in)
 	p.instances.Delete(in.mod)
 	_ = in.mod.Close(context.Background())
 	p.metrics.Instances.WithLabelValues(p.manifest.Name).Dec()

@@ -31,11 +31,12 @@ type Runtime struct {
 	cache   wazero.CompilationCache
 	metrics *pluginapi.Metrics
 	logger  *slog.Logger
+	watch   *watchdog
 }
 
 // NewRuntime prepares the compilation cache and registers the metrics.
 func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
-	r := &Runtime{logger: cfg.Logger}
+	r := &Runtime{logger: cfg.Logger, watch: newWatchdog()}
 	if r.logger == nil {
 		r.logger = slog.Default()
 	}
@@ -60,8 +61,12 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 // Metrics are the plugin metrics this runtime reports to, for the failure-policy wrapper.
 func (r *Runtime) Metrics() *pluginapi.Metrics { return r.metrics }
 
-// Close releases the compilation cache. Plugins loaded from r must be closed first.
-func (r *Runtime) Close(ctx context.Context) error { return r.cache.Close(ctx) }
+// Close stops the watchdog and releases the compilation cache. Plugins loaded from r must be
+// closed first.
+func (r *Runtime) Close(ctx context.Context) error {
+	r.watch.close()
+	return r.cache.Close(ctx)
+}
 
 // Load compiles a plugin's module, checks it against the manifest and the ABI, and makes its pool
 // of instances, each initialised and provisioned with the manifest's config. host is the plugin's
@@ -103,6 +108,7 @@ func (r *Runtime) load(ctx context.Context, m *pluginapi.Manifest, wasm []byte, 
 		busy:     r.metrics.InstancesBusy.WithLabelValues(m.Name),
 		logger:   r.logger.With("plugin", m.Name),
 		pool:     newPool(m.Limits.Instances),
+		watch:    r.watch,
 		done:     make(chan struct{}),
 
 		instrumented: err == nil,
