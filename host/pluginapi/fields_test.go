@@ -5,14 +5,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
-	"os"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/kapi-dev/kapi/abi"
+	"github.com/kapi-dev/kapi/sdk/examples/nolatest"
 )
 
 // fieldEntry is one entry of a fields table, its value decoded; marker is the bracket of an
@@ -142,43 +140,22 @@ func TestFieldsRefuseMalformedDocuments(t *testing.T) {
 // TestProjectionMatchesDecodedProjection does, and compares their entries with the same walk
 // done on the decoded document, entry order aside (a decoded object has none).
 func TestFieldsMatchDecodedFields(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	pod, err := os.ReadFile("../wasm/testdata/pod-review.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var podDoc any
-	if err := json.Unmarshal(pod, &podDoc); err != nil {
-		t.Fatal(err)
-	}
-	docs := []any{podDoc}
-	for range 300 {
-		docs = append(docs, map[string]any{"apiVersion": "v", "kind": "k", "request": randomValue(rng, 4)})
-	}
-	for i, doc := range docs {
-		raw, _ := json.MarshalIndent(doc, "", " ")
-		if i == 0 {
-			raw = pod
-		}
-		var reads []string
-		for range 1 + rng.IntN(4) {
-			reads = append(reads, randomPointer(rng, doc))
-		}
-		f, err := NewFields(reads)
+	for i, r := range randomReviews(t, 3) {
+		f, err := NewFields(r.reads)
 		if err != nil {
 			t.Fatal(err)
 		}
-		table, err := f.Append(nil, raw)
+		table, err := f.Append(nil, r.raw)
 		if err != nil {
-			t.Fatalf("doc %d, reads %q: %v", i, reads, err)
+			t.Fatalf("doc %d, reads %q: %v", i, r.reads, err)
 		}
-		got := parseFields(t, table, reads)
-		want := fieldsDecoded(&f.root, doc, nil, nil)
+		got := parseFields(t, table, r.reads)
+		want := fieldsDecoded(&f.root, r.doc, nil, nil)
 		byKey := func(a, b fieldEntry) int { return strings.Compare(a.String(), b.String()) }
 		slices.SortFunc(got, byKey)
 		slices.SortFunc(want, byKey)
-		if !reflect.DeepEqual(fmt.Sprint(got), fmt.Sprint(want)) {
-			t.Fatalf("doc %d, reads %q:\n got %v\nwant %v", i, reads, got, want)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("doc %d, reads %q:\n got %v\nwant %v", i, r.reads, got, want)
 		}
 	}
 }
@@ -221,21 +198,8 @@ func fieldsDecoded(n *projNode, v any, indices []uint32, out []fieldEntry) []fie
 }
 
 func BenchmarkFieldsPodReview(b *testing.B) {
-	raw, err := os.ReadFile("../wasm/testdata/pod-review.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var review abi.AdmissionReview
-	if err := json.Unmarshal(raw, &review); err != nil {
-		b.Fatal(err)
-	}
-	doc, err := review.Encoded()
-	if err != nil {
-		b.Fatal(err)
-	}
-	f, err := NewFields([]string{"/request/resource", "/request/subResource", "/request/operation", "/request/namespace",
-		"/request/object/spec/initContainers/*/name", "/request/object/spec/initContainers/*/image",
-		"/request/object/spec/containers/*/name", "/request/object/spec/containers/*/image"})
+	doc := encodedPodReview(b)
+	f, err := NewFields(nolatest.Reads)
 	if err != nil {
 		b.Fatal(err)
 	}

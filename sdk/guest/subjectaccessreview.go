@@ -128,50 +128,33 @@ func (d *sarDecoder) spec(s *abi.SubjectAccessReviewSpec) bool {
 	return !d.bad
 }
 
+// The member names of the attribute objects, in the order of stringFields' pointers.
+var (
+	resourceAttributeNames    = []string{"namespace", "verb", "group", "version", "resource", "subresource", "name"}
+	nonResourceAttributeNames = []string{"path", "verb"}
+)
+
 func (d *sarDecoder) resourceAttributes(a *abi.ResourceAttributes) bool {
-	if !d.eat('{') {
-		return false
-	}
-	var seen uint8
-	for first := true; d.member(&first); {
-		var ok bool
-		switch d.name() {
-		case "namespace":
-			ok = d.once(&seen, 1) && d.str(&a.Namespace)
-		case "verb":
-			ok = d.once(&seen, 2) && d.str(&a.Verb)
-		case "group":
-			ok = d.once(&seen, 4) && d.str(&a.Group)
-		case "version":
-			ok = d.once(&seen, 8) && d.str(&a.Version)
-		case "resource":
-			ok = d.once(&seen, 16) && d.str(&a.Resource)
-		case "subresource":
-			ok = d.once(&seen, 32) && d.str(&a.Subresource)
-		case "name":
-			ok = d.once(&seen, 64) && d.str(&a.Name)
-		}
-		if !ok {
-			return false
-		}
-	}
-	return !d.bad
+	return d.stringFields(resourceAttributeNames, []*string{&a.Namespace, &a.Verb, &a.Group, &a.Version, &a.Resource, &a.Subresource, &a.Name})
 }
 
 func (d *sarDecoder) nonResourceAttributes(a *abi.NonResourceAttributes) bool {
+	return d.stringFields(nonResourceAttributeNames, []*string{&a.Path, &a.Verb})
+}
+
+// stringFields reads an object whose members are the strings names[i], each into into[i].
+func (d *sarDecoder) stringFields(names []string, into []*string) bool {
 	if !d.eat('{') {
 		return false
 	}
 	var seen uint8
 	for first := true; d.member(&first); {
-		var ok bool
-		switch d.name() {
-		case "path":
-			ok = d.once(&seen, 1) && d.str(&a.Path)
-		case "verb":
-			ok = d.once(&seen, 2) && d.str(&a.Verb)
+		name := d.name()
+		i := 0
+		for i < len(names) && names[i] != name {
+			i++
 		}
-		if !ok {
+		if i == len(names) || !d.once(&seen, 1<<i) || !d.str(into[i]) {
 			return false
 		}
 	}
