@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -212,4 +213,42 @@ func BenchmarkFieldsPodReview(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(out)), "out-bytes")
+}
+
+// goldenFieldsReads are the reads abi/testdata/admissionreview-request.fields is the table of, for
+// abi/testdata/admissionreview-request.json (abi/SPEC.md section 2.2).
+var goldenFieldsReads = []string{"/request/operation", "/request/object/spec/containers/*/image", "/request/object/metadata/labels"}
+
+// TestFieldsGolden pins the table's bytes: a guest in another language tests its reader against
+// the golden file.
+func TestFieldsGolden(t *testing.T) {
+	review, err := os.ReadFile("../../abi/testdata/admissionreview-request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := NewFields(goldenFieldsReads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.Append(nil, bytes.TrimSpace(review))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := "../../abi/testdata/admissionreview-request.fields"
+	if os.Getenv("KAPI_UPDATE_GOLDEN") != "" {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("reading the golden file (KAPI_UPDATE_GOLDEN=1 writes it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the fields table changed:\n got %x\nwant %x", got, want)
+	}
+	entries := fmt.Sprint(parseFields(t, want, goldenFieldsReads))
+	if w := `[(0, 1, [], {) (0, 2, [], "CREATE") (1, 2, [], {) (2, 3, [], {) (1, 3, [], {) (1, 4, [], [) (1, 5, [0], {) (1, 6, [0], "nginx:1.27")]`; entries != w {
+		t.Errorf("golden entries %s\nwant %s", entries, w)
+	}
 }

@@ -2,6 +2,7 @@ package guest_test
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -84,5 +85,24 @@ func TestFieldsRefuseOtherReadsAndMalformedTables(t *testing.T) {
 	f, _ := guest.NewFields(bad, guest.CompileReads(reads))
 	if entries(f); f.Err() == nil {
 		t.Error("a read index past the reads was taken")
+	}
+}
+
+// TestFieldsReadsTheGoldenTable reads abi/testdata/admissionreview-request.fields, the table
+// abi/SPEC.md section 2.2 pins for abi/testdata/admissionreview-request.json.
+func TestFieldsReadsTheGoldenTable(t *testing.T) {
+	golden, err := os.ReadFile("../../abi/testdata/admissionreview-request.fields")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := []string{"/request/operation", "/request/object/spec/containers/*/image", "/request/object/metadata/labels"}
+	f, err := guest.NewFields(golden, guest.CompileReads(reads))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `0 1 false true [] {; 0 2 true false [] "CREATE"; 1 2 false true [] {; 2 3 false true [] {; ` +
+		`1 3 false true [] {; 1 4 false true [] [; 1 5 false true [0] {; 1 6 true false [0] "nginx:1.27"; `
+	if got := entries(f); got != want || f.Err() != nil {
+		t.Errorf("entries %s (%v)\nwant    %s", got, f.Err(), want)
 	}
 }
