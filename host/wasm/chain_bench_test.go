@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,7 +26,8 @@ import (
 // BenchmarkCreateThreePlugins is the admission work of one create in the three-plugin load
 // benchmark (e2e/loadbench -plugins=3), in one process: the admission chain's Mutate and Validate
 // on a small ConfigMap, with the plugins the server loads there (default-label, then no-latest
-// twice, Go guests behind their failure policies, sent their reads as JSON or as fields tables), "warm" (back to back) and
+// twice, Go guests behind their failure policies, sent their reads as JSON or as fields tables,
+// and the mix of two Go guests and the AssemblyScript no-latest), "warm" (back to back) and
 // "cold" (after 16 MiB of other memory traffic, as between two creates in a busy server). Its
 // median is what the plugins cost a create, without the load benchmark's noise.
 //
@@ -46,23 +48,31 @@ func BenchmarkCreateThreePlugins(b *testing.B) {
 	}
 	labelModule := pluginkit.BuildGoGuest(b, "../../sdk/examples/defaultlabel/wasm")
 	noLatestModule := pluginkit.BuildGoGuest(b, "../../sdk/examples/nolatest/wasm")
+	asModule := buildASGuest(b)
 	// chain is the three plugins sent their reads as input (json: the projection; fields: the
-	// fields table, as make examples' manifests say).
-	chain := func(input string) *admission.Chain {
+	// fields table, as make examples' manifests say; fields+as: the second no-latest is the
+	// AssemblyScript guest, sent JSON, a guest without Go's runtime).
+	chain := func(variant string) *admission.Chain {
+		input, _, _ := strings.Cut(variant, "+")
 		labeller := guarded("{name: default-label, kind: MutatingAdmission, abiVersion: '1.2', entry: p.wasm, failurePolicy: Ignore, "+
 			"config: {key: team, value: unassigned}, input: "+input+", reads: "+readsOf(defaultlabel.Reads)+"}", labelModule)
 		var validating []admission.Validating
 		for _, name := range []string{"no-latest", "no-latest-2"} {
-			p := guarded("{name: "+name+", kind: ValidatingAdmission, abiVersion: '1.2', entry: p.wasm, input: "+input+", "+
-				"reads: "+readsOf(nolatest.Reads)+"}", noLatestModule)
+			module, in := noLatestModule, input
+			if name == "no-latest-2" && variant == "fields+as" {
+				module, in = asModule, "json"
+			}
+			p := guarded("{name: "+name+", kind: ValidatingAdmission, abiVersion: '1.2', entry: p.wasm, input: "+in+", "+
+				"reads: "+readsOf(nolatest.Reads)+"}", module)
 			validating = append(validating, admission.Validating{Name: name, Plugin: p.(abi.ValidatingAdmission)})
 		}
 		return admission.NewNamedChain([]admission.Mutating{{Name: "default-label", Plugin: labeller.(abi.MutatingAdmission)}}, validating)
 	}
 	ctx := context.Background()
 	other := make([]byte, 16<<20)
-	for _, input := range []string{"json", "fields"} {
-		chain := chain(input)
+	for _, variant := range []string{"json", "fields", "fields+as"} {
+		chain := chain(variant)
+		input := variant
 		for _, cold := range []bool{false, true} {
 			name := input + "/warm"
 			if cold {
