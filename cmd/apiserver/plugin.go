@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -88,6 +89,10 @@ func inspectPlugin(ctx context.Context, path string, stdout, stderr io.Writer) i
 		}
 		for _, h := range man.Capabilities.Hosts {
 			fmt.Fprintf(stdout, "http:        %s\n", h)
+		}
+		for _, r := range man.Rules {
+			fmt.Fprintf(stdout, "called on:   %s %s/%s %s (scope %s)\n", strings.Join(r.Operations, ","), strings.Join(r.APIGroups, ","),
+				strings.Join(r.APIVersions, ","), strings.Join(r.Resources, ","), cmp.Or(r.Scope, "*"))
 		}
 		switch {
 		case man.Input == pluginapi.InputFields:

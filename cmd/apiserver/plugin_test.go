@@ -72,6 +72,22 @@ func TestPluginInspect(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(broken, "manifest.yaml"), []byte("name: broken\nkind: Admission\nabiVersion: \"1.0\"\nentry: x.wasm\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The no-latest example's module, with rules.
+	rules := filepath.Join(t.TempDir(), "pods-only")
+	module, err := os.ReadFile(filepath.Join(dir, "no-latest", "plugin.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(rules, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rules, "plugin.wasm"), module, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rules, "manifest.yaml"), []byte("name: pods-only\nkind: ValidatingAdmission\nabiVersion: \"1.2\"\n"+
+		"entry: plugin.wasm\nrules: [{operations: [CREATE, UPDATE], apiGroups: [''], apiVersions: [v1], resources: [pods]}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	garbage := filepath.Join(t.TempDir(), "garbage.wasm")
 	if err := os.WriteFile(garbage, []byte("\x00asm\x01\x00\x00\x00garbage"), 0o644); err != nil {
 		t.Fatal(err)
@@ -89,6 +105,7 @@ func TestPluginInspect(t *testing.T) {
 			[]string{"name:        default-label", "kind:        MutatingAdmission", "mode:        wasm", "sent:        the values of /request/operation /request/subResource /request/object/metadata/labels (input: fields)", "kapi_admit(i32, i32) -> i64", "ok"}},
 		{"process manifest", filepath.Join(dir, "ownerauthz", "manifest.yaml"), 0,
 			[]string{"kind:        Authorizer", "mode:        process", "resource:    /v1 namespaces (get)", "sent:        /spec/user /spec/resourceAttributes", "ok"}},
+		{"rules", rules, 0, []string{"called on:   CREATE,UPDATE /v1 pods (scope *)", "ok"}},
 		{"manifest problem", broken, 1, []string{`problem: manifest "broken": kind: "Admission" is not one of`}},
 		{"garbage module", garbage, 1, []string{"problem: compiling"}},
 	}

@@ -30,6 +30,9 @@ type Manifest struct {
 	// Input is the form a Wasm admission plugin with reads is sent reviews in: InputJSON (the
 	// default) or InputFields, the values of its reads (ABI 1.2, abi/SPEC.md section 2.2).
 	Input Input `json:"input,omitempty"`
+	// Rules, when not nil, are the requests an admission plugin is called on (ABI 1.2, see
+	// Rule); nil calls it on every request.
+	Rules []Rule `json:"rules,omitempty"`
 }
 
 // Input is the form of the requests a plugin is sent.
@@ -236,6 +239,9 @@ func (m *Manifest) Validate() error {
 		return fail("failurePolicy", "%q is not one of Fail, Ignore", m.FailurePolicy)
 	}
 	if err := m.validateInput(); err != nil {
+		return err
+	}
+	if err := m.validateRules(); err != nil {
 		return err
 	}
 	if m.Reads != nil {

@@ -227,6 +227,9 @@ func (g *authzGuard) Authorize(ctx context.Context, review *abi.SubjectAccessRev
 type mutatingGuard struct{ *guard }
 
 func (g *mutatingGuard) Admit(ctx context.Context, review *abi.AdmissionReview) (abi.AdmissionResponse, error) {
+	if !g.manifest.Matches(review.Request) {
+		return unmatched(review), nil
+	}
 	ctx, cancel, start := g.begin(ctx)
 	defer cancel()
 	resp, err := g.mutating.Admit(ctx, review)
@@ -239,6 +242,9 @@ func (g *mutatingGuard) Admit(ctx context.Context, review *abi.AdmissionReview) 
 type validatingGuard struct{ *guard }
 
 func (g *validatingGuard) Validate(ctx context.Context, review *abi.AdmissionReview) (abi.AdmissionResponse, error) {
+	if !g.manifest.Matches(review.Request) {
+		return unmatched(review), nil
+	}
 	ctx, cancel, start := g.begin(ctx)
 	defer cancel()
 	resp, err := g.validating.Validate(ctx, review)
@@ -246,6 +252,12 @@ func (g *validatingGuard) Validate(ctx context.Context, review *abi.AdmissionRev
 		err = checkAdmission(g.manifest.Name, review, &resp, false)
 	}
 	return g.admissionEnd(review, start, resp, err)
+}
+
+// unmatched is the answer for a request the plugin's rules do not match: it is not called (nor
+// counted), as kube-apiserver does not call a webhook whose rules do not match.
+func unmatched(review *abi.AdmissionReview) abi.AdmissionResponse {
+	return abi.AdmissionResponse{UID: review.Request.UID, Allowed: true}
 }
 
 func (g *guard) admissionEnd(review *abi.AdmissionReview, start time.Time, resp abi.AdmissionResponse, err error) (abi.AdmissionResponse, error) {
