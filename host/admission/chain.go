@@ -39,6 +39,14 @@ type Validating struct {
 	Plugin abi.ValidatingAdmission
 }
 
+// Selective is a plugin called only on the requests it matches (a loaded plugin's manifest
+// rules, abi/SPEC.md section 4). It still answers a request it does not match, admitting it
+// without asking the plugin; the chain asks Matches first so that a stage none of whose plugins
+// match costs nothing, not even the object's encoding.
+type Selective interface {
+	Matches(*abi.AdmissionRequest) bool
+}
+
 // Chain is the ordered set of admission plugins. It is immutable and safe for concurrent use.
 type Chain struct {
 	mutating   []Mutating
@@ -99,7 +107,7 @@ type Attributes struct {
 // itself when no plugin changed it, else a new object decoded from the patched JSON. A denial is
 // a Status error (403 Forbidden unless the plugin gave a code); a failing plugin is a 500.
 func (c *Chain) Mutate(ctx context.Context, a *Attributes) (runtime.Object, error) {
-	if !c.HasMutating() {
+	if !c.HasMutating() || !anyMatches(c.mutating, a, func(m Mutating) any { return m.Plugin }) {
 		return a.Object, nil
 	}
 	var objJSON []byte
@@ -178,6 +186,20 @@ func (c *Chain) Mutate(ctx context.Context, a *Attributes) (runtime.Object, erro
 	return out, nil
 }
 
+// anyMatches reports whether a plugin of a stage is called on the request: one that is not
+// Selective, or one whose rules match it.
+func anyMatches[P any](stage []P, a *Attributes, plugin func(P) any) bool {
+	req := abi.AdmissionRequest{Operation: a.Operation, SubResource: a.Subresource, Namespace: a.Namespace,
+		Resource: abi.GroupVersionResource{Group: a.Resource.Group, Version: a.Resource.Version, Resource: a.Resource.Resource}}
+	for _, p := range stage {
+		s, ok := plugin(p).(Selective)
+		if !ok || s.Matches(&req) {
+			return true
+		}
+	}
+	return false
+}
+
 // withObject returns a review of the same request with another object.
 func withObject(review *abi.AdmissionReview, objJSON []byte) *abi.AdmissionReview {
 	req := *review.Request
@@ -205,7 +227,7 @@ func applyJSONPatch(plugin string, objJSON, patchJSON []byte) ([]byte, error) {
 // Validate runs the validating plugins in order. A denial is a Status error (403 Forbidden unless
 // the plugin gave a code); a failing plugin is a 500. A patch in a validating answer is an error.
 func (c *Chain) Validate(ctx context.Context, a *Attributes) error {
-	if !c.HasValidating() {
+	if !c.HasValidating() || !anyMatches(c.validating, a, func(v Validating) any { return v.Plugin }) {
 		return nil
 	}
 	var objJSON []byte

@@ -295,3 +295,47 @@ func TestWriteOptionsEncoding(t *testing.T) {
 		}
 	}
 }
+
+// unmatchedPlugin is a Selective plugin whose rules match nothing; calling it fails the test
+// unless callable (a guard answers for it, as host/pluginapi's do).
+type unmatchedPlugin struct {
+	t        *testing.T
+	callable bool
+}
+
+func (p unmatchedPlugin) Matches(r *abi.AdmissionRequest) bool {
+	if r.Operation != Create || r.Resource.Resource != "configmaps" || r.Namespace != "ns" {
+		p.t.Errorf("Matches was asked about %+v", r)
+	}
+	return false
+}
+
+func (p unmatchedPlugin) Admit(context.Context, *abi.AdmissionReview) (abi.AdmissionResponse, error) {
+	if !p.callable {
+		p.t.Error("a plugin whose rules match nothing was called")
+	}
+	return abi.AdmissionResponse{Allowed: true}, nil
+}
+
+func (p unmatchedPlugin) Validate(ctx context.Context, r *abi.AdmissionReview) (abi.AdmissionResponse, error) {
+	return p.Admit(ctx, r)
+}
+
+// TestAStageNoPluginMatchesIsSkipped: a stage none of whose plugins match is not run at all.
+func TestAStageNoPluginMatchesIsSkipped(t *testing.T) {
+	c := NewChain([]abi.MutatingAdmission{unmatchedPlugin{t: t}}, []abi.ValidatingAdmission{unmatchedPlugin{t: t}, unmatchedPlugin{t: t}})
+	a := configMapAttrs()
+	out, err := c.Mutate(context.Background(), a)
+	if err != nil || out != a.Object {
+		t.Errorf("Mutate: %v, %v; want the object itself", out, err)
+	}
+	if err := c.Validate(context.Background(), a); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	// One plugin without rules in the stage: the stage runs.
+	called := &plugin{resp: allow()}
+	c = NewChain(nil, []abi.ValidatingAdmission{unmatchedPlugin{t: t, callable: true}, called})
+	if err := c.Validate(context.Background(), configMapAttrs()); err != nil || len(called.reviews) != 1 {
+		t.Errorf("Validate: %v, %d calls of the plugin without rules", err, len(called.reviews))
+	}
+}

@@ -254,6 +254,9 @@ func (g *validatingGuard) Validate(ctx context.Context, review *abi.AdmissionRev
 	return g.admissionEnd(review, start, resp, err)
 }
 
+// Matches reports whether the plugin's manifest rules match the request (admission.Selective).
+func (g *guard) Matches(r *abi.AdmissionRequest) bool { return g.manifest.Matches(r) }
+
 // unmatched is the answer for a request the plugin's rules do not match: it is not called (nor
 // counted), as kube-apiserver does not call a webhook whose rules do not match.
 func unmatched(review *abi.AdmissionReview) abi.AdmissionResponse {

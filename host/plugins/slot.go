@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kapi-dev/kapi/abi"
+	"github.com/kapi-dev/kapi/host/admission"
 )
 
 // counted is one value behind a current pointer, with the count of calls holding it.
@@ -115,6 +116,13 @@ func (h mutatingHandle) Admit(ctx context.Context, review *abi.AdmissionReview) 
 	v := h.version.acquire()
 	defer v.release()
 	return v.value.(abi.MutatingAdmission).Admit(ctx, review)
+}
+
+// Matches is the current version's rules (admission.Selective); a version without rules matches
+// every request.
+func (s *slot) Matches(r *abi.AdmissionRequest) bool {
+	sel, ok := s.version.load().(admission.Selective)
+	return !ok || sel.Matches(r)
 }
 
 type validatingHandle struct{ *slot }
