@@ -37,12 +37,13 @@ func main() {
 		heap        = flag.String("heapprofile", "", "write the server's heap profile at the end of the memory phase here")
 		phaseList   = flag.String("phases", "create,update,get,list,fanout,memory", "the phases to run, comma-separated (update needs create)")
 		plugins     = flag.Int("plugins", 0, "Wasm admission plugins the server runs: 0, 1 (no-latest) or 3 (default-label, no-latest, a second no-latest), built from sdk/examples")
+		asThird     = flag.Bool("as", false, "with -plugins=3, the second no-latest is the AssemblyScript guest (sdk/examples/nolatest/as; needs node and npm) instead of a copy of the Go one")
 		protobuf    = flag.Bool("protobuf", false, "client-go sends and accepts protobuf (application/vnd.kubernetes.protobuf), as kube's controllers do, instead of JSON only")
 	)
 	flag.Parse()
 	if err := run(*binary, profileOptions{cpu: *profile, cpuPhase: *profPhase, heap: *heap}, params{
 		concurrency: *concurrency, ops: *ops, watchers: *watchers, fanoutWrites: *fanouts, watchConnections: *watchConns, rssObjects: *rssObjects,
-		phases: strings.Split(*phaseList, ","), plugins: *plugins, protobuf: *protobuf,
+		phases: strings.Split(*phaseList, ","), plugins: *plugins, asThird: *asThird, protobuf: *protobuf,
 	}); err != nil {
 		fmt.Fprintln(os.Stderr, "loadbench:", err)
 		os.Exit(1)
@@ -65,6 +66,8 @@ type params struct {
 	// phases are the phases to run; plugins is the number of Wasm admission plugins.
 	phases  []string
 	plugins int
+	// asThird makes the third plugin the AssemblyScript no-latest.
+	asThird bool
 	// protobuf makes client-go speak protobuf rather than JSON.
 	protobuf bool
 }
@@ -87,7 +90,7 @@ func run(binary string, prof profileOptions, p params) error {
 		return fmt.Errorf("starting etcd: %w", err)
 	}
 	defer etcd.Close()
-	pluginFlags, err := pluginArgs(ctx, filepath.Join(dir, "plugins"), p.plugins)
+	pluginFlags, err := pluginArgs(ctx, filepath.Join(dir, "plugins"), p.plugins, p.asThird)
 	if err != nil {
 		return err
 	}
@@ -149,7 +152,11 @@ func run(binary string, prof profileOptions, p params) error {
 		if err != nil {
 			return fmt.Errorf("reading the plugin metrics: %w", err)
 		}
-		rep.notes = append(rep.notes, fmt.Sprintf("Wasm admission plugins %v; calls made (kapi_plugin_calls_total): %v", admissionChains[p.plugins], calls))
+		third := ""
+		if p.asThird {
+			third = " (no-latest-2: the AssemblyScript guest)"
+		}
+		rep.notes = append(rep.notes, fmt.Sprintf("Wasm admission plugins %v%s; calls made (kapi_plugin_calls_total): %v", admissionChains[p.plugins], third, calls))
 	}
 	rep.print(os.Stdout)
 	return nil

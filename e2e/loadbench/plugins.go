@@ -25,8 +25,9 @@ var admissionChains = map[int][]string{
 }
 
 // pluginArgs builds the example plugins into dir and returns the apiserver flags that load the
-// first n of admissionChains[n] as Wasm admission plugins; none for n = 0.
-func pluginArgs(ctx context.Context, dir string, n int) ([]string, error) {
+// first n of admissionChains[n] as Wasm admission plugins; none for n = 0. asThird makes
+// no-latest-2 the AssemblyScript guest, sent JSON (it reads no fields table).
+func pluginArgs(ctx context.Context, dir string, n int, asThird bool) ([]string, error) {
 	chain, ok := admissionChains[n]
 	if !ok {
 		return nil, fmt.Errorf("-plugins=%d: want 0, 1 or 3", n)
@@ -41,6 +42,11 @@ func pluginArgs(ctx context.Context, dir string, n int) ([]string, error) {
 	}
 	if err := copyPlugin(dir, "no-latest", "no-latest-2"); err != nil {
 		return nil, err
+	}
+	if asThird {
+		if err := useASGuest(ctx, filepath.Join(dir, "no-latest-2")); err != nil {
+			return nil, err
+		}
 	}
 	var cfg strings.Builder
 	cfg.WriteString("apiVersion: kapi.dev/v1alpha1\nkind: PluginConfiguration\nadmission:\n")
@@ -72,6 +78,28 @@ func copyPlugin(dir, from, to string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, to, "plugin.wasm"), module, 0o644)
+}
+
+// useASGuest replaces the module of the plugin folder dir with the AssemblyScript no-latest,
+// compiled with the guest's pinned compiler, and has its manifest send JSON.
+func useASGuest(ctx context.Context, dir string) error {
+	src := filepath.Join(moduleRoot(), "sdk", "examples", "nolatest", "as")
+	for _, args := range [][]string{
+		{"npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"},
+		{"npx", "asc", "assembly/index.ts", "--config", "asconfig.json", "--target", "release", "--outFile", filepath.Join(dir, "plugin.wasm")},
+	} {
+		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+		cmd.Dir = src
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("building the AssemblyScript no-latest (%s): %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	path := filepath.Join(dir, "manifest.yaml")
+	manifest, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, bytes.Replace(manifest, []byte("input: fields\n"), nil, 1), 0o644)
 }
 
 // moduleRoot is the directory of the go.mod above the working directory ("." if none).
