@@ -56,23 +56,22 @@ func (c *Caller) send(ctx context.Context, kind abi.Kind, reviewKind string, doc
 	if c.reads == nil {
 		return c.roundTrip(ctx, kind, doc)
 	}
-	buf := requestBuffers.Get().(*[]byte)
-	defer requestBuffers.Put(buf)
-	req, err := c.reads.Append((*buf)[:0], doc)
-	if err != nil {
-		return nil, fmt.Errorf("projecting %s for plugin %q: %w", reviewKind, c.plugin, err)
-	}
-	*buf = req
-	return c.roundTrip(ctx, kind, req)
+	return c.sendAs(ctx, kind, c.reads, "projecting", reviewKind, doc)
 }
 
-// sendFields carries an admission review's fields table to the plugin.
-func (c *Caller) sendFields(ctx context.Context, kind abi.Kind, doc []byte) ([]byte, error) {
+// docForm is a form a review is sent in, written from its JSON: a Projection or a Fields table.
+type docForm interface {
+	Append(dst, doc []byte) ([]byte, error)
+}
+
+// sendAs carries doc to the plugin in the given form, written into a pooled buffer; doing and
+// reviewKind name the writing in an error.
+func (c *Caller) sendAs(ctx context.Context, kind abi.Kind, form docForm, doing, reviewKind string, doc []byte) ([]byte, error) {
 	buf := requestBuffers.Get().(*[]byte)
 	defer requestBuffers.Put(buf)
-	req, err := c.fields.Append((*buf)[:0], doc)
+	req, err := form.Append((*buf)[:0], doc)
 	if err != nil {
-		return nil, fmt.Errorf("reading the AdmissionReview's fields for plugin %q: %w", c.plugin, err)
+		return nil, fmt.Errorf("%s %s for plugin %q: %w", doing, reviewKind, c.plugin, err)
 	}
 	*buf = req
 	return c.roundTrip(ctx, kind, req)
@@ -154,7 +153,7 @@ func (c *Caller) admission(ctx context.Context, kind abi.Kind, review *abi.Admis
 	}
 	var out []byte
 	if c.fields != nil {
-		out, err = c.sendFields(ctx, kind, req)
+		out, err = c.sendAs(ctx, kind, c.fields, "reading the fields of", "AdmissionReview", req)
 	} else {
 		out, err = c.send(ctx, kind, "AdmissionReview", req)
 	}
